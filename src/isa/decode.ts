@@ -104,6 +104,7 @@ export function decodeAt(bytes: Uint8Array, slot: number, nslots = bytes.length 
         const imm = (BigInt(hi.imm >>> 0) << 32n) | BigInt(r.imm >>> 0);
         return { kind: 'lddw', dst: reg(r.dst, 'destination'), pseudo, imm };
       }
+      if ((mode === MODE.ABS || mode === MODE.IND) && size === 8) fail('unknown opcode');
       if (mode === MODE.ABS) {
         zero(r.dst, 'dst'), zero(r.src, 'src'), zero(r.off, 'off');
         return { kind: 'ldabs', size, imm: r.imm };
