@@ -57,12 +57,12 @@ test('bpfkit asm prints hex, writes binary with -o, reads stdin with -', async (
   }
 });
 
-test('asm errors point at the line and column; disasm refuses ELF and bad bytecode with typed errors', async () => {
+test('asm errors point at the line and column; disasm refuses a truncated ELF and bad bytecode with typed errors', async () => {
   const bad = await run(['asm', '-'], new TextEncoder().encode('r0 = 1\n  r1 = r11\n'));
   assert.equal(bad.code, 1);
   assert.equal(bad.err, "bpfkit: <stdin>:2:8: unknown register 'r11'\n    r1 = r11\n         ^\n");
   const elf = await run(['disasm', '-'], new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]));
-  assert.deepEqual(elf, { code: 1, out: '', err: 'bpfkit: ELF objects are not supported by disasm yet\n' });
+  assert.deepEqual(elf, { code: 1, out: '', err: 'bpfkit: ELF+0x0: file too short for an ELF64 header (8 bytes)\n' });
   const trunc = await run(['disasm', '-'], new Uint8Array([0x95, 0, 0, 0, 0, 0, 0, 0, 0xb7]));
   assert.equal(trunc.code, 1);
   assert.match(trunc.err, /^bpfkit: instruction 1: truncated/);
