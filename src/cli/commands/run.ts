@@ -4,7 +4,7 @@
  * print r0. FILE is raw bytecode (8-byte little-endian slots) or assembly
  * text (llvm or ubpf syntax); `-` reads standard input.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { assemble } from '../../asm/index.js';
 import { BpfkitError } from '../../errors/index.js';
 import { decode, type Insn } from '../../isa/index.js';
@@ -118,6 +118,11 @@ function formatR0(r0: bigint): string {
 }
 
 export default async function run(argv: string[], io: CommandIo): Promise<number> {
+  // ELF objects bring maps, helpers and program types: the runtime handles them.
+  const file = argv.find((a) => !a.startsWith('-') || a === '-');
+  if (file !== undefined && file !== '-' && isElfFile(file)) {
+    return (await import('../run-object.js')).runObjectCommand(argv, io);
+  }
   const opts = parseArgs(argv);
   if (opts === undefined) {
     io.stdout(USAGE);
@@ -148,4 +153,17 @@ export default async function run(argv: string[], io: CommandIo): Promise<number
     io.stdout(`${opts.repeat} runs: ${ns >= 1e4 ? `${(ns / 1e3).toFixed(1)} us` : `${ns.toFixed(0)} ns`} per run, ${result.executed} instructions executed per run (engine ${vm.engine})\n`);
   }
   return 0;
+}
+
+function isElfFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = new Uint8Array(4);
+    return readSync(fd, head, 0, 4, 0) === 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
+  } catch {
+    return false; // let the normal path report the missing file
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
