@@ -1,0 +1,192 @@
+/**
+ * The compiler driver: source text to a `CompiledScript` (maps, programs,
+ * event formats). Pure: everything it needs to know about the system comes
+ * through `CompileOptions`.
+ */
+import type { Expr, Probe, Stmt } from './ast.js';
+import { ProbeGen, type GenShared } from './codegen.js';
+import type { CompiledScript, TraceMap, TraceProgram } from './compiled.js';
+import { ScriptError } from './errors.js';
+import { parse, stripPreprocessor } from './parser.js';
+import { expandAttachPoint, type ProbeCatalog, type ProbeSpec } from './probes.js';
+import { parseTracepointFormat, type TracepointFormat } from './tracepoint-format.js';
+import { Typer, type ProbeContext } from './typecheck.js';
+import { align8, sizeOf, type TType } from './types.js';
+import type { ProgType } from '../kernel/constants.js';
+import type { Btf } from '../btf/index.js';
+import { findFunction, type FunctionInfo } from './btf-types.js';
+
+export interface CompileOptions {
+  readonly catalog: ProbeCatalog;
+  /** tracefs format text of a tracepoint, or undefined when unknown. */
+  readonly tracepointFormat?: (category: string, name: string) => string | undefined;
+  /** $1, $2...: positional parameters. */
+  readonly positional?: readonly string[];
+  readonly unsafe?: boolean;
+  /** CLOCK_MONOTONIC nanoseconds at start, for `elapsed`. */
+  readonly startNs?: bigint;
+  /** Process id of the -c command, for `cpid`. */
+  readonly cpid?: number;
+  /** Kernel symbol address, for kaddr(). */
+  readonly kaddr?: (name: string) => bigint | undefined;
+  /** The kernel's BTF (vmlinux), for struct members and fentry/fexit; called only when needed. */
+  readonly btf?: () => Btf | undefined;
+}
+
+const PROG_TYPES: Record<ProbeSpec['provider'], ProgType> = {
+  BEGIN: 'raw_tracepoint', END: 'raw_tracepoint', tracepoint: 'tracepoint', rawtracepoint: 'raw_tracepoint',
+  kprobe: 'kprobe', kretprobe: 'kprobe', uprobe: 'kprobe', uretprobe: 'kprobe', fentry: 'tracing', fexit: 'tracing',
+  profile: 'perf_event', interval: 'perf_event', software: 'perf_event', hardware: 'perf_event',
+};
+
+/** Does the block read anything that differs between the attach points it is shared by? */
+function usesPerProbe(p: Probe): { args: boolean; perProbe: boolean } {
+  let args = false, perProbe = false;
+  const ex = (e: Expr | undefined): void => {
+    if (!e) return;
+    switch (e.kind) {
+      case 'builtin':
+        if (e.name === 'args') args = true;
+        if (['probe', 'func', 'args'].includes(e.name) || /^s?arg[0-9]+$/.test(e.name) || e.name === 'retval') perProbe = true;
+        return;
+      case 'map': e.keys.forEach(ex); return;
+      case 'call': e.args.forEach(ex); return;
+      case 'binary': ex(e.left); ex(e.right); return;
+      case 'unary': ex(e.operand); return;
+      case 'ternary': ex(e.cond); ex(e.then); ex(e.else); return;
+      case 'field': ex(e.base); return;
+      case 'index': ex(e.base); ex(e.index); return;
+      case 'cast': ex(e.expr); return;
+      case 'tuple': e.elems.forEach(ex); return;
+      case 'incdec': ex(e.target); return;
+      default: return;
+    }
+  };
+  const st = (s: Stmt): void => {
+    switch (s.kind) {
+      case 'expr': ex(s.expr); return;
+      case 'assign': ex(s.target); ex(s.value); return;
+      case 'if': ex(s.cond); s.then.forEach(st); s.else?.forEach(st); return;
+      case 'unroll': s.body.forEach(st); return;
+      case 'while': ex(s.cond); s.body.forEach(st); return;
+      case 'for': s.body.forEach(st); return;
+      default: return;
+    }
+  };
+  ex(p.predicate);
+  p.body.forEach(st);
+  return { args, perProbe };
+}
+
+interface Unit {
+  readonly probe: Probe;
+  readonly contexts: ProbeContext[];
+  readonly perProbe: boolean;
+  vars: Map<string, TType>;
+}
+
+export function compile(source: string, opts: CompileOptions): CompiledScript {
+  const script = parse(stripPreprocessor(source));
+  let btfCache: Btf | undefined | null = null;
+  const btfOnce = (): Btf | undefined => {
+    if (btfCache === null) btfCache = opts.btf?.();
+    return btfCache;
+  };
+  const probeNames: string[] = [];
+  const formats = new Map<string, TracepointFormat>();
+  const units: Unit[] = [];
+  for (const probe of script.probes) {
+    const { args, perProbe } = usesPerProbe(probe);
+    const contexts: ProbeContext[] = [];
+    for (const ap of probe.attachPoints) {
+      for (const spec of expandAttachPoint(ap.text, ap.loc, opts.catalog)) {
+        let fmt: TracepointFormat | undefined;
+        if (args && spec.provider === 'tracepoint') {
+          const key = `${spec.target}:${spec.func}`;
+          fmt = formats.get(key);
+          if (!fmt) {
+            const text = opts.tracepointFormat?.(spec.target, spec.func);
+            if (text === undefined) throw new ScriptError(`Could not read the format of tracepoint ${key}`, ap.loc);
+            fmt = parseTracepointFormat(text);
+            formats.set(key, fmt);
+          }
+        }
+        let fn: FunctionInfo | undefined;
+        if (spec.provider === 'fentry' || spec.provider === 'fexit') {
+          const btf = btfOnce();
+          if (!btf) throw new ScriptError(`${spec.provider} probes need kernel BTF (/sys/kernel/btf/vmlinux)`, ap.loc);
+          fn = findFunction(btf, spec.func);
+          if (!fn) throw new ScriptError(`No BTF found for ${spec.func}`, ap.loc);
+        }
+        contexts.push({ spec, args: fmt, probeId: probeNames.length, ...(fn ? { fn } : {}) });
+        probeNames.push(spec.name);
+      }
+    }
+    units.push({ probe, contexts, perProbe, vars: new Map() });
+  }
+
+  const typer = new Typer(opts.positional ?? [], opts.unsafe ?? false, btfOnce);
+  // Map types come from every assignment in the script: iterate to a fixed point, then check for real.
+  for (let pass = 0; pass < 3; pass++) {
+    typer.final = pass === 2;
+    for (const u of units) {
+      const vars = new Map<string, TType>();
+      for (const ctx of u.perProbe ? u.contexts : u.contexts.slice(0, 1)) typer.probe(u.probe, ctx, vars);
+      u.vars = vars;
+    }
+  }
+
+  const names = [...typer.maps.keys()].sort();
+  const maps: TraceMap[] = names.map((name) => {
+    const d = typer.maps.get(name)!;
+    if (d.value === undefined) throw new ScriptError(`Undefined map: ${name}`, d.firstLoc);
+    const keys = d.keys ?? [];
+    const bucket = d.value.kind === 'agg' && (d.value.agg === 'hist' || d.value.agg === 'lhist') ? 8 : 0;
+    const keySize = keys.length ? keys.reduce((n, k) => n + align8(sizeOf(k)), 0) + bucket : 8 + bucket;
+    return { name, keys, value: d.value, keySize, valueSize: align8(sizeOf(d.value)) };
+  });
+  const shared: GenShared = {
+    typer,
+    maps,
+    mapIndex: new Map(names.map((n, i) => [n, i])),
+    ringbuf: maps.length,
+    stacks: maps.length + 1,
+    formats: [],
+    timeFormats: [],
+    printValues: [],
+    positional: opts.positional ?? [],
+    startNs: opts.startNs ?? 0n,
+    kaddr: opts.kaddr ?? (() => undefined),
+    cpid: opts.cpid,
+    usesStacks: false,
+  };
+
+  const programs: TraceProgram[] = [];
+  for (const u of units) {
+    const split = u.perProbe || u.contexts.some((c) => c.fn !== undefined);
+    const groups = split ? u.contexts.map((c) => [c]) : [u.contexts];
+    for (const group of groups) {
+      const ctx = group[0];
+      const { insns, slotLocs } = new ProbeGen(shared, ctx, u.vars).generate(u.probe);
+      const spec = ctx.spec;
+      programs.push({
+        probes: group.map((c) => c.spec),
+        progType: PROG_TYPES[spec.provider],
+        insns,
+        slotLocs,
+        name: (spec.provider === 'BEGIN' || spec.provider === 'END' ? spec.provider : spec.func || spec.provider).replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15),
+        ...(ctx.fn ? { attach: { btfId: ctx.fn.btfId, expectedAttachType: spec.provider === 'fentry' ? 24 : 25 } } : {}),
+      });
+    }
+  }
+  return {
+    maps,
+    internal: { ringbuf: shared.ringbuf, stacks: shared.usesStacks ? shared.stacks : undefined },
+    programs,
+    formats: shared.formats,
+    timeFormats: shared.timeFormats,
+    printValues: shared.printValues,
+    probeNames,
+    attachCount: probeNames.length,
+  };
+}

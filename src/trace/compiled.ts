@@ -1,0 +1,77 @@
+/**
+ * What the compiler hands to a backend (kernel or VM): plain data, the same
+ * for a given script and system description, with no open objects.
+ */
+import type { Insn } from '../isa/index.js';
+import type { Loc } from './errors.js';
+import type { FormatPart } from './printf-format.js';
+import type { ProbeSpec } from './probes.js';
+import type { ProgType } from '../kernel/constants.js';
+import type { TType } from './types.js';
+
+export interface TraceMap {
+  /** "@name", or "@" for the anonymous map. */
+  readonly name: string;
+  /** Key element types; empty for a scalar map (stored under an 8-byte zero key). */
+  readonly keys: readonly TType[];
+  readonly value: TType;
+  /** Bytes of the kernel key: the keys laid out 8-aligned, plus 8 for hist/lhist buckets. */
+  readonly keySize: number;
+  readonly valueSize: number;
+}
+
+/** Reserved map slots after the script's maps. */
+export interface InternalMaps {
+  /** Index (in `maps` + internal numbering) of the ring buffer carrying events. */
+  readonly ringbuf: number;
+  /** Index of the stack trace map, when kstack/ustack are used. */
+  readonly stacks: number | undefined;
+}
+
+export interface TraceProgram {
+  /** Attach points sharing this program. */
+  readonly probes: readonly ProbeSpec[];
+  readonly progType: ProgType;
+  /**
+   * Instructions; `lddw` with pseudo 'map_fd' carries the map's index
+   * (script maps first, then the ring buffer, then the stack map) to be
+   * replaced by a real fd when loaded.
+   */
+  readonly insns: readonly Insn[];
+  /** Script span each instruction slot came from. */
+  readonly slotLocs: readonly (Loc | undefined)[];
+  /** Short program name for the kernel. */
+  readonly name: string;
+  /** fentry/fexit: the traced function's BTF id in vmlinux and BPF_TRACE_FENTRY (24) or BPF_TRACE_FEXIT (25). */
+  readonly attach?: { readonly btfId: number; readonly expectedAttachType: number };
+}
+
+export type EventKind = 'printf' | 'exit' | 'print_map' | 'clear' | 'zero' | 'time' | 'print_value' | 'system' | 'cat';
+
+export interface PrintfSpec {
+  readonly parts: readonly FormatPart[];
+  readonly argTypes: readonly TType[];
+  /** Byte offset of each argument in the record (after the 8-byte tag). */
+  readonly offsets: readonly number[];
+}
+
+/** Event records start with a u64 tag: kind number << 32 | index. */
+export const EVENT_KIND: Record<EventKind, number> = {
+  printf: 1, exit: 2, print_map: 3, clear: 4, zero: 5, time: 6, print_value: 7, system: 8, cat: 9,
+};
+
+export interface CompiledScript {
+  readonly maps: readonly TraceMap[];
+  readonly internal: InternalMaps;
+  readonly programs: readonly TraceProgram[];
+  /** printf, system and cat formats by index. */
+  readonly formats: readonly PrintfSpec[];
+  /** time() formats by index. */
+  readonly timeFormats: readonly string[];
+  /** print(value) types by index. */
+  readonly printValues: readonly TType[];
+  /** Probe names by id (the `probe` builtin's value). */
+  readonly probeNames: readonly string[];
+  /** Number of attach points, as "Attaching N probes..." counts them. */
+  readonly attachCount: number;
+}

@@ -1,0 +1,220 @@
+/**
+ * Running a compiled script on the Linux kernel: create its maps and ring
+ * buffer, load every program (a refusal names the script line), attach
+ * the probes, run BEGIN, print events as they arrive, and at the end run
+ * END and print the maps. Everything Linux-specific goes through
+ * src/kernel; process and signal handling stay with the caller.
+ */
+import type { Insn } from '../../isa/index.js';
+import { createMap, type BpfMap } from '../../kernel/map.js';
+import { loadProgram, type Program } from '../../kernel/program.js';
+import { VerifierError } from '../../kernel/errors.js';
+import { SyscallError } from '../../kernel/sys.js';
+import { ERRNO } from '../../kernel/errno.js';
+import { NotSupportedError } from '../../errors/index.js';
+import { nativeSys } from '../../kernel/native.js';
+import type { Link } from '../../kernel/link/link.js';
+import { attachTracepoint } from '../../kernel/link/tracepoint.js';
+import { RingBufferReader } from '../../kernel/output/ringbuf.js';
+import type { CompiledScript, TraceProgram } from '../compiled.js';
+import { TraceLoadError, renderDiagnostic } from '../errors.js';
+import type { MapEntry, OutputMode, Resolver } from '../output.js';
+import type { ProbeSpec } from '../probes.js';
+import { basicResolver, TraceSession, type MapAccess, type SessionHooks } from '../session.js';
+
+export interface KernelRunOptions {
+  readonly mode: OutputMode;
+  readonly write: (text: string) => void;
+  /** Diagnostics (-v verifier logs). */
+  readonly writeErr: (text: string) => void;
+  /** The script text and its name, to render load errors. */
+  readonly source: string;
+  readonly file: string;
+  /** Print each program's verifier log (-v). */
+  readonly verbose?: boolean;
+  /** Resolves when the run should end (Ctrl-C, the -c command exited, a timeout). */
+  readonly stop: Promise<void>;
+  /** Called once everything is attached (start the -c command here). */
+  readonly onAttached?: () => void;
+  /** -p PID: uprobes only fire in this process. */
+  readonly pid?: number;
+  readonly resolver?: Partial<Resolver>;
+  readonly hooks?: SessionHooks;
+}
+
+const SOFTWARE_CONFIG: Record<string, [number, bigint]> = {
+  'cpu-clock': [0, 1000000n], cpu: [0, 1000000n], 'task-clock': [1, 1000000n], 'page-faults': [2, 100n], faults: [2, 100n],
+  'context-switches': [3, 1000n], cs: [3, 1000n], 'cpu-migrations': [4, 1n], migrations: [4, 1n],
+  'minor-faults': [5, 100n], 'major-faults': [6, 1n], 'alignment-faults': [7, 1n], 'emulation-faults': [8, 1n], dummy: [9, 1n], 'bpf-output': [10, 1n],
+};
+const HARDWARE_CONFIG: Record<string, [number, bigint]> = {
+  'cpu-cycles': [0, 1000000n], cycles: [0, 1000000n], instructions: [1, 1000000n], 'cache-references': [2, 1000000n],
+  'cache-misses': [3, 1000000n], 'branch-instructions': [4, 100000n], branches: [4, 100000n], 'branch-misses': [5, 100000n],
+  'bus-cycles': [6, 100000n], 'frontend-stalls': [7, 1000000n], 'backend-stalls': [8, 1000000n], 'ref-cycles': [9, 1000000n],
+};
+
+function patchMaps(insns: readonly Insn[], fds: readonly number[]): Insn[] {
+  return insns.map((i) => (i.kind === 'lddw' && i.pseudo === 'map_fd' ? { ...i, imm: BigInt(fds[Number(i.imm)]) } : i));
+}
+
+class KernelMaps implements MapAccess {
+  constructor(private readonly maps: readonly BpfMap[]) {}
+  entries(index: number): MapEntry[] {
+    const out: MapEntry[] = [];
+    for (const [key, value] of this.maps[index].entries()) out.push({ key, value });
+    return out;
+  }
+  clear(index: number): void {
+    const m = this.maps[index];
+    for (const k of [...m.keys()]) m.delete(k);
+  }
+  zero(index: number): void {
+    const m = this.maps[index];
+    const z = new Uint8Array(m.valueSize);
+    for (const k of [...m.keys()]) m.update(k, z, 'exist');
+  }
+}
+
+function loadOne(p: TraceProgram, fds: readonly number[], opts: KernelRunOptions): Program {
+  try {
+    const prog = loadProgram({
+      type: p.progType, insns: patchMaps(p.insns, fds), name: p.name, license: 'GPL', logLevel: opts.verbose ? 1 : 0,
+      ...(p.attach ? { attachBtfId: p.attach.btfId, expectedAttachType: p.attach.expectedAttachType } : {}),
+    });
+    if (opts.verbose && prog.log) opts.writeErr(`${p.probes.map((s) => s.name).join(', ')}: verifier log\n${prog.log}\n`);
+    return prog;
+  } catch (e) {
+    if (p.progType === 'tracing' && e instanceof SyscallError && (e.errno === ERRNO.EPERM || e.errno === ERRNO.ENOTSUPP || e.errno === ERRNO.EINVAL)) {
+      throw new NotSupportedError(`${p.probes[0].provider} probes`, `this kernel refused a BPF trampoline program for ${p.probes[0].func} (${e.errnoName}): it needs CONFIG_FUNCTION_TRACER and CONFIG_DEBUG_INFO_BTF`, { cause: e });
+    }
+    if (e instanceof VerifierError) {
+      const loc = e.insnIndex !== undefined ? p.slotLocs[e.insnIndex] : undefined;
+      const where = renderDiagnostic('ERROR', `the kernel's verifier refused the program for ${p.probes[0].name}: ${e.message.replace(/^.*?verifier refused the program \([A-Z0-9]+\): /, '')}`, loc, opts.source, opts.file);
+      throw new TraceLoadError(where.trimEnd(), e.log, loc, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** Attach one probe; the modules of the rarer hooks load only when a script uses them (start-up time). */
+async function attach(prog: Program, spec: ProbeSpec, opts: KernelRunOptions): Promise<Link> {
+  switch (spec.provider) {
+    case 'tracepoint': return attachTracepoint(prog, spec.target, spec.func);
+    case 'rawtracepoint': {
+      const { attachRawTracepoint } = await import('../../kernel/link/raw-tracepoint.js');
+      return attachRawTracepoint(prog, spec.func);
+    }
+    case 'kprobe': case 'kretprobe': {
+      const { attachKprobe } = await import('../../kernel/link/kprobe.js');
+      return attachKprobe(prog, spec.func, { retprobe: spec.provider === 'kretprobe' });
+    }
+    case 'uprobe': case 'uretprobe': {
+      const { attachUprobe } = await import('../../kernel/link/uprobe.js');
+      return attachUprobe(prog, spec.target, spec.func, { retprobe: spec.provider === 'uretprobe', ...(opts.pid !== undefined ? { pid: opts.pid } : {}) });
+    }
+    case 'profile': case 'interval': {
+      const { attachPerfSampling } = await import('../../kernel/link/sampling.js');
+      const n = BigInt(spec.func);
+      const unitNs: Record<string, bigint> = { s: 1000000000n, ms: 1000000n, us: 1000n };
+      const cpus = spec.provider === 'interval' ? [0] : undefined;
+      if (spec.target === 'hz') return attachPerfSampling(prog, { frequency: Number(n), ...(cpus ? { cpus } : {}) });
+      return attachPerfSampling(prog, { periodNs: n * unitNs[spec.target], ...(cpus ? { cpus } : {}) });
+    }
+    case 'software': case 'hardware': {
+      const { perfEventOpen, PERF_TYPE } = await import('../../kernel/link/perf-event.js');
+      const { attachPerfEvent } = await import('../../kernel/link/tracepoint.js');
+      const table = spec.provider === 'software' ? SOFTWARE_CONFIG : HARDWARE_CONFIG;
+      const [config, period] = table[spec.target];
+      const fd = perfEventOpen({ type: spec.provider === 'software' ? PERF_TYPE.software : PERF_TYPE.hardware, config: BigInt(config), samplePeriod: spec.func ? BigInt(spec.func) : period, pid: -1, cpu: 0 }, nativeSys);
+      return attachPerfEvent(prog, fd, 'perf_event', spec.name, nativeSys);
+    }
+    case 'fentry': case 'fexit': {
+      const { attachTracing } = await import('../../kernel/link/raw-tracepoint.js');
+      return attachTracing(prog, spec.name);
+    }
+    case 'BEGIN': case 'END':
+      throw new Error('internal: BEGIN/END are run, not attached');
+  }
+}
+
+/** Run the script until it exits or `stop` resolves; returns the exit code. */
+export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions): Promise<number> {
+  const maps: BpfMap[] = [];
+  const programs: Program[] = [];
+  const links: Link[] = [];
+  let reader: RingBufferReader | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  try {
+    for (const m of script.maps) {
+      maps.push(createMap({ type: 'hash', keySize: m.keySize, valueSize: m.valueSize, maxEntries: 4096, name: m.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15) || 'AT_' }));
+    }
+    const ring = createMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 1 << 20, name: 'printf' });
+    maps.push(ring);
+    const fds = maps.map((m) => m.fd);
+    if (script.internal.stacks !== undefined) {
+      const stacks = createMap({ type: 'stack_trace', keySize: 4, valueSize: 127 * 8, maxEntries: 4096, name: 'stack' });
+      maps.push(stacks);
+      fds.push(stacks.fd);
+    }
+    const stackMap = script.internal.stacks !== undefined ? maps[maps.length - 1] : undefined;
+    const loaded = script.programs.map((p) => {
+      const prog = loadOne(p, fds, opts);
+      programs.push(prog);
+      return { p, prog };
+    });
+
+    const access = new KernelMaps(maps.slice(0, script.maps.length));
+    const base = basicResolver(script, opts.resolver);
+    const resolver: Resolver = {
+      ...base,
+      stack: (id, user) => {
+        if (!stackMap || id < 0n) return base.stack(id, user);
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, Number(id), true);
+        const v = stackMap.lookup(key);
+        if (!v) return '\n';
+        const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        let out = '\n';
+        for (let i = 0; i < 127; i++) {
+          const addr = dv.getBigUint64(i * 8, true);
+          if (addr === 0n) break;
+          out += `        ${user ? base.usym(addr, 0) : base.ksym(addr)}\n`;
+        }
+        return out + '\n';
+      },
+    };
+    const session = new TraceSession(script, opts.mode, opts.write, access, resolver, opts.hooks);
+    reader = new RingBufferReader(ring);
+    const drain = () => reader?.consume((r) => session.handleEvent(r));
+
+    let wake: () => void = () => {};
+    const exited = new Promise<void>((resolve) => { wake = resolve; });
+    const check = () => { if (session.exitRequested) wake(); };
+
+    for (const { p, prog } of loaded) {
+      for (const spec of p.probes) if (spec.provider !== 'BEGIN' && spec.provider !== 'END') links.push(await attach(prog, spec, opts));
+    }
+    session.attached();
+    for (const { p, prog } of loaded) if (p.probes.some((s) => s.provider === 'BEGIN')) prog.testRun({ repeat: 0 });
+    drain();
+    check();
+    reader.start((r) => { session.handleEvent(r); check(); });
+    timer = setInterval(() => { drain(); check(); }, 100);
+    if (!session.exitRequested) {
+      opts.onAttached?.();
+      await Promise.race([exited, opts.stop]);
+    }
+    for (const l of links.splice(0)) l.close();
+    drain();
+    for (const { p, prog } of loaded) if (p.probes.some((s) => s.provider === 'END')) prog.testRun({ repeat: 0 });
+    drain();
+    session.finish();
+    return 0;
+  } finally {
+    if (timer) clearInterval(timer);
+    reader?.close();
+    for (const l of links) l.close();
+    for (const p of programs) p.close();
+    for (const m of maps) m.close();
+  }
+}

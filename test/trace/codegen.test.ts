@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compile, EVENT_KIND, type CompileOptions } from '../../src/trace/index.js';
+
+const OPTS: CompileOptions = { catalog: { tracepoints: () => ['syscalls:sys_enter_read', 'syscalls:sys_enter_write'] } };
+
+test('maps get key and value layouts from every assignment', () => {
+  const c = compile('BEGIN { @a[comm, 1] = count(); @h = hist(3); @l[1] = lhist(3, 0, 10, 1); @s = "abc"; @s = str(0); @t = (1, "xy"); @v = avg(2); }', OPTS);
+  const m = Object.fromEntries(c.maps.map((x) => [x.name, x]));
+  assert.deepEqual(c.maps.map((x) => x.name), ['@a', '@h', '@l', '@s', '@t', '@v']);
+  assert.equal(m['@a'].keySize, 24);
+  assert.equal(m['@h'].keySize, 16); // zero key + bucket
+  assert.equal(m['@l'].keySize, 16);
+  assert.equal(m['@s'].valueSize, 64); // the longest string assigned
+  assert.equal(m['@t'].valueSize, 16);
+  assert.equal(m['@v'].valueSize, 16); // count and total
+});
+
+test('programs end with exit and reference maps by index', () => {
+  const c = compile('tracepoint:syscalls:sys_enter_read { @[comm] = count(); printf("%d\\n", pid); }', OPTS);
+  assert.equal(c.programs.length, 1);
+  const p = c.programs[0];
+  assert.equal(p.progType, 'tracepoint');
+  assert.equal(p.insns[p.insns.length - 1].kind, 'exit');
+  const mapRefs = p.insns.filter((i) => i.kind === 'lddw' && i.pseudo === 'map_fd').map((i) => (i.kind === 'lddw' ? Number(i.imm) : -1));
+  assert.ok(mapRefs.includes(0), 'uses @');
+  assert.ok(mapRefs.includes(c.internal.ringbuf), 'uses the ring buffer');
+  assert.equal(p.slotLocs.length, p.insns.reduce((n, i) => n + (i.kind === 'lddw' ? 2 : 1), 0));
+  assert.equal(c.formats.length, 1);
+  assert.equal(EVENT_KIND.printf, 1);
+});
+
+test('attach points share one program unless the block reads per-probe values', () => {
+  const shared = compile('t:syscalls:sys_enter_read, t:syscalls:sys_enter_write { @ = count(); }', OPTS);
+  assert.equal(shared.programs.length, 1);
+  assert.equal(shared.programs[0].probes.length, 2);
+  assert.equal(shared.attachCount, 2);
+  const split = compile('t:syscalls:sys_enter_* { @[probe] = count(); }', OPTS);
+  assert.equal(split.programs.length, 2);
+  assert.deepEqual(split.probeNames, ['tracepoint:syscalls:sys_enter_read', 'tracepoint:syscalls:sys_enter_write']);
+});
+
+test('dead code after exit() is not emitted (the verifier refuses unreachable instructions)', () => {
+  const c = compile('BEGIN { exit(); @x = 1; } interval:s:1 { if (1) { exit(); } else { return; } @y = 2; }', OPTS);
+  for (const p of c.programs) {
+    const targets = new Set<number>();
+    let slot = 0;
+    const slots: number[] = [];
+    for (const i of p.insns) {
+      slots.push(slot);
+      if (i.kind === 'jmp' || i.kind === 'ja') targets.add(slot + 1 + i.off);
+      slot += i.kind === 'lddw' ? 2 : 1;
+    }
+    // Every instruction after an unconditional jump or exit must be a jump target.
+    p.insns.forEach((i, k) => {
+      if ((i.kind === 'ja' || i.kind === 'exit') && k + 1 < p.insns.length) assert.ok(targets.has(slots[k + 1]), `dead code at slot ${slots[k + 1]}`);
+    });
+  }
+});
+
+test('stack use beyond 512 bytes is a script error', () => {
+  assert.throws(() => compile('BEGIN { printf("%s %s %s %s %s %s %s %s %s\\n", str(0), str(0), str(0), str(0), str(0), str(0), str(0), str(0), str(0)); }', OPTS), /stack limit/);
+});
