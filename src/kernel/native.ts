@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { NotSupportedError } from '../errors/index.js';
 import { BPF_CMD } from './constants.js';
 import { ERRNO } from './errno.js';
-import { SyscallError, type Syscall, type Sys } from './sys.js';
+import { SyscallError, type PointerField, type Syscall, type Sys } from './sys.js';
 
 /** bpf(2)'s number per architecture (arch/<arch>/.../syscall tables). */
 const BPF_SYSCALL_NR: Partial<Record<NodeJS.Architecture, number>> = {
@@ -24,19 +24,53 @@ const BPF_SYSCALL_NR: Partial<Record<NodeJS.Architecture, number>> = {
   ppc64: 361,
 };
 
+/** perf_event_open(2)'s number per architecture. */
+const PERF_EVENT_OPEN_NR: Partial<Record<NodeJS.Architecture, number>> = {
+  x64: 298,
+  arm64: 241,
+  riscv64: 241,
+  loong64: 241,
+  ia32: 336,
+  arm: 364,
+  s390x: 331,
+  ppc64: 319,
+};
+
+/** A koffi poll handle: libuv watching one fd on the Node event loop. */
+export interface PollHandle {
+  stop(): void;
+  close(): void;
+  unref(): void;
+  ref(): void;
+}
+
 /** The subset of koffi's API this file uses. */
 interface Koffi {
   load(path: string): { func(definition: string): (...args: unknown[]) => unknown };
   address(value: unknown): bigint;
   errno(): number;
+  view(ptr: unknown, len: number): ArrayBuffer;
+  /** The callback gets libuv's status (0, or a negative error) and the events. */
+  node: { poll(fd: number, opts: { readable: boolean }, cb: (status: number, ev: { readable: boolean }) => void): PollHandle };
 }
 
+type Fn = (...args: unknown[]) => unknown;
+
 interface Native {
-  syscall: (...args: unknown[]) => unknown;
+  koffi: Koffi;
+  syscall: Fn;
   close: (fd: number) => unknown;
+  ioctl: Fn;
+  setsockopt: Fn;
+  epollCreate: Fn;
+  epollCtl: Fn;
+  mmap: Fn;
+  munmap: Fn;
+  clockGettime: Fn;
   address: (buf: Uint8Array) => bigint;
   errno: () => number;
   bpfNr: number;
+  perfNr: number | undefined;
 }
 
 let native: Native | NotSupportedError | undefined;
@@ -60,9 +94,18 @@ function tryLoad(): Native | NotSupportedError {
   try {
     const libc = koffi.load('libc.so.6');
     return {
+      koffi,
       // Variadic: each extra argument is passed as a (type, value) pair.
       syscall: libc.func('long syscall(long, ...)'),
       close: libc.func('int close(int)') as (fd: number) => unknown,
+      ioctl: libc.func('int ioctl(int, unsigned long, ...)'),
+      setsockopt: libc.func('int setsockopt(int, int, int, void *, uint32_t)'),
+      epollCreate: libc.func('int epoll_create1(int)'),
+      epollCtl: libc.func('int epoll_ctl(int, int, int, void *)'),
+      mmap: libc.func('void *mmap(void *, size_t, int, int, int, int64_t)'),
+      munmap: libc.func('int munmap(void *, size_t)'),
+      clockGettime: libc.func('int clock_gettime(int, void *)'),
+      perfNr: PERF_EVENT_OPEN_NR[process.arch],
       address: (buf) => koffi.address(buf),
       errno: () => koffi.errno(),
       bpfNr,
@@ -101,22 +144,113 @@ export const nativeSys: Sys = {
     const n = load();
     switch (c.kind) {
       case 'bpf': {
-        const view = new DataView(c.attr.buffer, c.attr.byteOffset, c.attr.byteLength);
-        for (const p of c.pointers) {
-          view.setBigUint64(p.offset, p.buf === undefined || p.buf.length === 0 ? 0n : n.address(p.buf), true);
-        }
+        fillPointers(n, c.attr, c.pointers);
         const r = Number(n.syscall(n.bpfNr, 'int', BPF_CMD[c.cmd], 'void *', c.attr, 'uint', c.attr.byteLength));
         if (r < 0) fail(c, n.errno());
         return r;
       }
-      case 'close': {
-        const r = Number(n.close(c.fd));
-        if (r < 0) fail(c, n.errno());
-        return r;
+      case 'close':
+        return check(c, n, n.close(c.fd));
+      case 'perf_event_open':
+        if (n.perfNr === undefined) throw new NotSupportedError('perf_event_open(2)', `unknown syscall number on ${process.arch}`);
+        fillPointers(n, c.attr, c.pointers);
+        return check(c, n, n.syscall(n.perfNr, 'void *', c.attr, 'int', c.pid, 'int', c.cpu, 'int', c.groupFd, 'ulong', c.flags));
+      case 'ioctl':
+        return check(c, n, n.ioctl(c.fd, c.request, 'long', c.arg));
+      case 'setsockopt':
+        return check(c, n, n.setsockopt(c.fd, c.level, c.name, c.value, c.value.length));
+      case 'epoll_create':
+        return check(c, n, n.epollCreate(c.flags));
+      case 'mmap':
+        throw new RangeError('mmap goes through mmapFd, not Sys.call');
+      case 'epoll_ctl': {
+        // struct epoll_event is packed (12 bytes) on x86-64, naturally aligned (16) elsewhere.
+        const packed = process.arch === 'x64' || process.arch === 'ia32';
+        const ev = new Uint8Array(packed ? 12 : 16);
+        const v = new DataView(ev.buffer);
+        v.setUint32(0, c.events, true);
+        v.setUint32(packed ? 4 : 8, c.fd, true);
+        return check(c, n, n.epollCtl(c.epfd, c.op, c.fd, ev));
       }
     }
   },
 };
+
+function fillPointers(n: Native, attr: Uint8Array, pointers: readonly PointerField[]): void {
+  const view = new DataView(attr.buffer, attr.byteOffset, attr.byteLength);
+  for (const p of pointers) {
+    view.setBigUint64(p.offset, p.buf === undefined || p.buf.length === 0 ? 0n : n.address(p.buf), true);
+  }
+}
+
+function check(c: Syscall, n: Native, result: unknown): number {
+  const r = Number(result);
+  if (r < 0) fail(c, n.errno());
+  return r;
+}
+
+/**
+ * The address of a buffer, for pointers nested inside other structures
+ * (bpf_prog_info's xlated_prog_insns). The caller keeps `buf` alive for
+ * the duration of the call that uses it.
+ */
+export function addressOf(buf: Uint8Array): bigint {
+  return buf.length === 0 ? 0n : load().address(buf);
+}
+
+/** Wall-clock time of boot in ns (CLOCK_REALTIME - CLOCK_BOOTTIME), to date load_time as bpftool does. */
+export function bootEpochNs(): bigint {
+  const n = load();
+  const read = (clock: number): bigint => {
+    const ts = new Uint8Array(16);
+    n.clockGettime(clock, ts);
+    const v = new DataView(ts.buffer);
+    return v.getBigInt64(0, true) * 1_000_000_000n + v.getBigInt64(8, true);
+  };
+  const CLOCK_REALTIME = 0;
+  const CLOCK_BOOTTIME = 7;
+  return read(CLOCK_REALTIME) - read(CLOCK_BOOTTIME);
+}
+
+/** Memory shared with the kernel through mmap(2) of a kernel object's fd. */
+export interface NativeMapping {
+  /** The mapped bytes; never touch it after `unmap()`. */
+  readonly buffer: ArrayBuffer;
+  unmap(): void;
+}
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+
+/** mmap(NULL, length, prot, MAP_SHARED, fd, offset). */
+export function mmapFd(fd: number, length: number, writable: boolean, offset = 0): NativeMapping {
+  const n = load();
+  const ptr = n.mmap(null, length, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, offset);
+  const addr = ptr === null ? 0n : n.koffi.address(ptr);
+  if (addr === 0n || addr === 0xffffffffffffffffn) {
+    const errno = n.errno();
+    throw new SyscallError({ kind: 'mmap', fd, length, offset }, errno);
+  }
+  let mapped = true;
+  return {
+    buffer: n.koffi.view(ptr, length),
+    unmap() {
+      if (!mapped) return;
+      mapped = false;
+      n.munmap(ptr, length);
+    },
+  };
+}
+
+/** Watch `fd` for readability on the Node event loop (libuv poll, no thread). */
+export function pollReadable(fd: number, onReadable: () => void): PollHandle {
+  const n = load();
+  return n.koffi.node.poll(fd, { readable: true }, (status, ev) => {
+    // On an error status, still drain: the reader finds out for itself what is there.
+    if (status < 0 || ev.readable) onReadable();
+  });
+}
 
 /** Why the native bridge cannot load here, or undefined when it can. */
 export function nativeUnavailableReason(): string | undefined {

@@ -2,12 +2,13 @@
  * Programs in the kernel: BPF_PROG_LOAD and BPF_PROG_TEST_RUN.
  */
 import { encode, type Insn } from '../isa/index.js';
-import { AttrWriter, PROG_LOAD_ATTR, PROG_TEST_RUN_ATTR, readU32 } from './attr.js';
-import { PROG_TYPE, type ProgType } from './constants.js';
+import { AttrWriter, PROG_INFO, PROG_LOAD_ATTR, PROG_TEST_RUN_ATTR, readName, readU32, readU64 } from './attr.js';
+import { PROG_TYPE, progTypeName, type ProgType } from './constants.js';
 import { ERRNO } from './errno.js';
 import { KernelArgumentError, VerifierError } from './errors.js';
 import { KernelFd } from './fd.js';
-import { nativeSys } from './native.js';
+import { addressOf, nativeSys } from './native.js';
+import { objectInfo, objGet, objPin } from './object.js';
 import { SyscallError, type Sys } from './sys.js';
 
 export interface ProgramLoadOptions {
@@ -19,6 +20,16 @@ export interface ProgramLoadOptions {
   /** Up to 15 bytes are kept, as the kernel allows. */
   readonly name?: string;
   readonly expectedAttachType?: number;
+  /** BTF id of the attach target (fentry/fexit, tp_btf, LSM) in vmlinux's BTF. */
+  readonly attachBtfId?: number;
+  /** BTF the func and line info refer to (a BPF_BTF_LOAD fd). */
+  readonly btf?: {
+    readonly fd: number;
+    /** bpf_func_info records (8 bytes each: insn_off, type_id). */
+    readonly funcInfo?: Uint8Array;
+    /** bpf_line_info records (16 bytes each). */
+    readonly lineInfo?: Uint8Array;
+  };
   /** BPF_F_* program flags (BPF_F_STRICT_ALIGNMENT = 1, ...). */
   readonly flags?: number;
   /**
@@ -41,7 +52,7 @@ export interface TestRunOptions {
   readonly ctx?: Uint8Array;
   /** Bytes reserved for the context the program leaves; default 0. */
   readonly ctxOutSize?: number;
-  /** Run this many times; `duration` is then the mean. Default 1. */
+  /** Run this many times; `duration` is then the mean. Default: once (sent as 0, which raw tracepoints require). */
   readonly repeat?: number;
   readonly flags?: number;
   readonly cpu?: number;
@@ -94,7 +105,8 @@ export class Program implements Disposable {
       .u32('data_size_out', dataOutSize)
       .ptr('data_in', opts.data)
       .ptr('data_out', dataOut)
-      .u32('repeat', opts.repeat ?? 1)
+      // 0 means once; raw tracepoint test runs refuse any other value.
+      .u32('repeat', opts.repeat ?? 0)
       .u32('ctx_size_in', opts.ctx?.length ?? 0)
       .u32('ctx_size_out', ctxOutSize)
       .ptr('ctx_in', opts.ctx)
@@ -112,6 +124,16 @@ export class Program implements Disposable {
     return result;
   }
 
+  /** BPF_OBJ_PIN at `path` under a bpffs mount. */
+  pin(path: string): void {
+    objPin(this.fd, path, this.sys);
+  }
+
+  /** BPF_OBJ_GET_INFO_BY_FD. */
+  info(): ProgramInfo {
+    return programInfo(this.fd, this.sys);
+  }
+
   close(): void {
     this.#fd.close();
   }
@@ -119,6 +141,89 @@ export class Program implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** What BPF_OBJ_GET_INFO_BY_FD says about a program. */
+export interface ProgramInfo {
+  readonly id: number;
+  readonly type: ProgType | number;
+  readonly name: string;
+  /** The program's tag, 16 hex digits, as bpftool prints it. */
+  readonly tag: string;
+  readonly xlatedLength: number;
+  readonly jitedLength: number;
+  /** Seconds since boot (load_time is in ns of the boot clock). */
+  readonly loadTimeNs: bigint;
+  readonly uid: number;
+  readonly mapIds: number[];
+  readonly btfId: number;
+  readonly verifiedInsns: number;
+  readonly runTimeNs: bigint;
+  readonly runCount: bigint;
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD on a program fd, with its map ids. */
+export function programInfo(fd: number, sys: Sys = nativeSys): ProgramInfo {
+  const f = PROG_INFO.fields;
+  const first = objectInfo(fd, PROG_INFO.size, sys);
+  const nMaps = readU32(first, f.nr_map_ids);
+  const mapIds = new Uint8Array(nMaps * 4);
+  if (nMaps > 0) {
+    const second = objectInfo(fd, PROG_INFO.size, sys, (info) => {
+      const v = new DataView(info.buffer);
+      v.setUint32(f.nr_map_ids.offset, nMaps, true);
+      v.setBigUint64(f.map_ids.offset, addressOf(mapIds), true);
+    });
+    void second;
+  }
+  const ids = new DataView(mapIds.buffer);
+  return {
+    id: readU32(first, f.id),
+    type: progTypeName(readU32(first, f.type)),
+    name: readName(first, f.name),
+    tag: [...first.subarray(f.tag.offset, f.tag.offset + 8)].map((b) => b.toString(16).padStart(2, '0')).join(''),
+    xlatedLength: readU32(first, f.xlated_prog_len),
+    jitedLength: readU32(first, f.jited_prog_len),
+    loadTimeNs: readU64(first, f.load_time),
+    uid: readU32(first, f.created_by_uid),
+    mapIds: Array.from({ length: nMaps }, (_, i) => ids.getUint32(i * 4, true)),
+    btfId: readU32(first, f.btf_id),
+    verifiedInsns: readU32(first, f.verified_insns),
+    runTimeNs: readU64(first, f.run_time_ns),
+    runCount: readU64(first, f.run_cnt),
+  };
+}
+
+/** The program as the kernel rewrote it (BPF_OBJ_GET_INFO_BY_FD's xlated_prog_insns) and its JIT image. */
+export function programCode(fd: number, which: 'xlated' | 'jited', sys: Sys = nativeSys): Uint8Array {
+  const f = PROG_INFO.fields;
+  const first = objectInfo(fd, PROG_INFO.size, sys);
+  const len = readU32(first, which === 'xlated' ? f.xlated_prog_len : f.jited_prog_len);
+  const buf = new Uint8Array(len);
+  if (len === 0) return buf;
+  objectInfo(fd, PROG_INFO.size, sys, (info) => {
+    const v = new DataView(info.buffer);
+    v.setUint32((which === 'xlated' ? f.xlated_prog_len : f.jited_prog_len).offset, len, true);
+    v.setBigUint64((which === 'xlated' ? f.xlated_prog_insns : f.jited_prog_insns).offset, addressOf(buf), true);
+  });
+  return buf;
+}
+
+/** A program already in the kernel, from its fd (taking ownership). */
+export function programFromFd(fd: number, sys: Sys = nativeSys): Program {
+  let info: ProgramInfo;
+  try {
+    info = programInfo(fd, sys);
+  } catch (e) {
+    sys.call({ kind: 'close', fd });
+    throw e;
+  }
+  return new Program(fd, typeof info.type === 'number' ? 'unspec' : info.type, info.xlatedLength / 8, undefined, sys);
+}
+
+/** BPF_OBJ_GET: a program pinned at `path`. */
+export function openPinnedProgram(path: string, sys: Sys = nativeSys): Program {
+  return programFromFd(objGet(path, sys), sys);
 }
 
 /**
@@ -147,8 +252,18 @@ export function loadProgram(opts: ProgramLoadOptions): Program {
       .u32('log_size', size)
       .ptr('log_buf', log)
       .u32('prog_flags', opts.flags ?? 0)
-      .u32('expected_attach_type', opts.expectedAttachType ?? 0);
+      .u32('expected_attach_type', opts.expectedAttachType ?? 0)
+      .u32('attach_btf_id', opts.attachBtfId ?? 0);
     if (opts.name) w.name('prog_name', opts.name);
+    if (opts.btf) {
+      w.u32('prog_btf_fd', opts.btf.fd);
+      if (opts.btf.funcInfo?.length) {
+        w.u32('func_info_rec_size', 8).ptr('func_info', opts.btf.funcInfo).u32('func_info_cnt', opts.btf.funcInfo.length / 8);
+      }
+      if (opts.btf.lineInfo?.length) {
+        w.u32('line_info_rec_size', 16).ptr('line_info', opts.btf.lineInfo).u32('line_info_cnt', opts.btf.lineInfo.length / 16);
+      }
+    }
     try {
       const fd = sys.call(w.syscall('prog_load'));
       return new Program(fd, opts.type, bytes.length / 8, log && cString(log), sys);

@@ -22,7 +22,19 @@ export interface PointerField {
 export type Syscall =
   /** bpf(cmd, attr, attr.length); the kernel may write results back into attr and the pointed-to buffers. */
   | { readonly kind: 'bpf'; readonly cmd: BpfCmd; readonly attr: Uint8Array; readonly pointers: readonly PointerField[] }
-  | { readonly kind: 'close'; readonly fd: number };
+  | { readonly kind: 'close'; readonly fd: number }
+  /** perf_event_open(attr, pid, cpu, group_fd, flags): tracepoints, uprobes, sampling and BPF output events. */
+  | { readonly kind: 'perf_event_open'; readonly attr: Uint8Array; readonly pointers: readonly PointerField[]; readonly pid: number; readonly cpu: number; readonly groupFd: number; readonly flags: number }
+  /** ioctl(fd, request, arg) with an integer argument (PERF_EVENT_IOC_SET_BPF, _ENABLE, _DISABLE). */
+  | { readonly kind: 'ioctl'; readonly fd: number; readonly request: number; readonly arg: number }
+  /** setsockopt(fd, level, name, value, len): SO_ATTACH_BPF, SO_DETACH_BPF. */
+  | { readonly kind: 'setsockopt'; readonly fd: number; readonly level: number; readonly name: number; readonly value: Uint8Array }
+  /** epoll_create1(flags) */
+  | { readonly kind: 'epoll_create'; readonly flags: number }
+  /** epoll_ctl(epfd, op, fd, {events, data = fd}) */
+  /** mmap(2) of a kernel object's fd; only named here, for errors: the mapping itself goes through native.ts's mmapFd. */
+  | { readonly kind: 'mmap'; readonly fd: number; readonly length: number; readonly offset: number }
+  | { readonly kind: 'epoll_ctl'; readonly epfd: number; readonly op: number; readonly fd: number; readonly events: number };
 
 export interface Sys {
   /** Make the call; returns its non-negative result or throws `SyscallError`. */
@@ -36,6 +48,18 @@ export function describeCall(c: Syscall): string {
       return `bpf(BPF_${c.cmd.toUpperCase()})`;
     case 'close':
       return `close(${c.fd})`;
+    case 'perf_event_open':
+      return `perf_event_open(pid ${c.pid}, cpu ${c.cpu})`;
+    case 'ioctl':
+      return `ioctl(${c.fd}, 0x${c.request.toString(16)})`;
+    case 'setsockopt':
+      return `setsockopt(${c.fd}, ${c.level}, ${c.name})`;
+    case 'mmap':
+      return `mmap(fd ${c.fd}, ${c.length} bytes at ${c.offset})`;
+    case 'epoll_create':
+      return 'epoll_create1()';
+    case 'epoll_ctl':
+      return `epoll_ctl(${c.epfd}, ${c.op}, ${c.fd})`;
   }
 }
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { attr, BPF_CMD, ERRNO, MAP_TYPE, PROG_TYPE } from '../../src/kernel/index.js';
+import { attr, ATTACH_TYPE, BPF_CMD, ERRNO, MAP_TYPE, PROG_TYPE } from '../../src/kernel/index.js';
 import { requireKernel } from '../helpers/kernel.js';
 
 interface BtfType {
@@ -107,7 +107,36 @@ const LAYOUTS = {
   MAP_ELEM_ATTR: attr.MAP_ELEM_ATTR,
   PROG_LOAD_ATTR: attr.PROG_LOAD_ATTR,
   PROG_TEST_RUN_ATTR: attr.PROG_TEST_RUN_ATTR,
+  MAP_BATCH_ATTR: attr.MAP_BATCH_ATTR,
+  OBJ_PIN_ATTR: attr.OBJ_PIN_ATTR,
+  GET_ID_ATTR: attr.GET_ID_ATTR,
+  OBJ_INFO_ATTR: attr.OBJ_INFO_ATTR,
+  RAW_TRACEPOINT_ATTR: attr.RAW_TRACEPOINT_ATTR,
+  BTF_LOAD_ATTR: attr.BTF_LOAD_ATTR,
+  LINK_CREATE_ATTR: attr.LINK_CREATE_ATTR,
+  PROG_ATTACH_ATTR: attr.PROG_ATTACH_ATTR,
 };
+
+/** Structures outside bpf_attr, checked by their own name. */
+const STRUCTS = {
+  bpf_prog_info: attr.PROG_INFO,
+  bpf_map_info: attr.MAP_INFO,
+  bpf_btf_info: attr.BTF_INFO,
+  perf_event_attr: attr.PERF_EVENT_ATTR,
+};
+
+for (const [name, layout] of Object.entries(STRUCTS)) {
+  test(`struct ${name} layout matches the kernel's BTF`, { skip }, () => {
+    const t = byName('STRUCT', name);
+    if (name !== 'perf_event_attr') assert.equal(layout.size, t.props.size, 'struct size');
+    const kernel = flatten(t.members.length ? [...types().entries()].find(([, v]) => v === t)![0] : 0);
+    const fields: Record<string, attr.AttrField> = layout.fields;
+    for (const [field, f] of Object.entries(fields)) {
+      if (field === 'flags' && name === 'perf_event_attr') continue; // a run of bitfields
+      assert.deepEqual(f, kernel.get(field), `${name}.${field}`);
+    }
+  });
+}
 
 for (const [name, layout] of Object.entries(LAYOUTS)) {
   test(`${name} matches the kernel's union bpf_attr`, { skip }, () => {
@@ -126,6 +155,7 @@ const ENUMS = [
   { table: BPF_CMD, enumName: 'bpf_cmd', prefix: 'BPF_' },
   { table: PROG_TYPE, enumName: 'bpf_prog_type', prefix: 'BPF_PROG_TYPE_' },
   { table: MAP_TYPE, enumName: 'bpf_map_type', prefix: 'BPF_MAP_TYPE_' },
+  { table: ATTACH_TYPE, enumName: 'bpf_attach_type', prefix: 'BPF_' },
 ];
 
 for (const { table, enumName, prefix } of ENUMS) {
