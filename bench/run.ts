@@ -1,0 +1,257 @@
+/**
+ * `npm run bench`: ns per run of the /work/shared/bench programs on the
+ * interpreter, the WebAssembly JIT (checked, and verified: no memory checks)
+ * and the kernel's JIT (BPF_PROG_TEST_RUN), side by side in one run, with
+ * the JIT's ratio to the kernel and its compile time per program.
+ *
+ *   npm run bench [-- --rounds N] [-- --json]
+ *
+ * Each figure is the median of N rounds (default 7) of a timed loop sized
+ * to about 100 ms of CPU time (--wall: wall-clock time). As with the
+ * kernel's BPF_PROG_TEST_RUN, the input is copied in once and the program
+ * runs on it repeatedly (Vm/JitProgram.call with r1 = input, r2 = length). The process re-executes itself pinned to one core
+ * (`taskset -c 1`) when taskset exists. The benchmark directory is
+ * ../shared/bench next to the repository (BPFKIT_BENCH_DIR overrides);
+ * without it the benchmark is skipped with a message.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCollectionSpec } from '../src/elf/index.js';
+import type { Insn } from '../src/isa/index.js';
+import { compile, type JitProgram } from '../src/jit/index.js';
+import { Vm } from '../src/vm/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benchDir = process.env.BPFKIT_BENCH_DIR ?? resolve(here, '../../shared/bench');
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const roundsArg = args.indexOf('--rounds');
+const ROUNDS = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 7;
+const PROGRAMS = ['nop', 'alu', 'parse', 'map', 'fnv'] as const;
+const TARGET_NS = 100e6;
+
+function pinned(): boolean {
+  if (process.env.BPFKIT_BENCH_PINNED === '1' || process.platform !== 'linux') return true;
+  const probe = spawnSync('taskset', ['-c', '1', 'true']);
+  if (probe.status !== 0) return true;
+  const r = spawnSync('taskset', ['-c', '1', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, BPFKIT_BENCH_PINNED: '1' },
+  });
+  process.exitCode = r.status ?? 1;
+  return false;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+/**
+ * CPU time of this process in ns: like the kernel's test-run timer, which
+ * stops while the task is rescheduled, it leaves out time other processes
+ * take on a shared machine (--wall measures the wall clock instead).
+ */
+const wall = args.includes('--wall');
+function clock(): number {
+  if (wall) return Number(process.hrtime.bigint());
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
+
+/** Median ns per call of fn over ROUNDS rounds, each a loop of about TARGET_NS. */
+function timeIt(fn: () => void): number {
+  for (let i = 0; i < 2000; i++) fn(); // warm-up, and the wasm tier-up
+  let n = 1;
+  for (;;) {
+    const t0 = clock();
+    for (let i = 0; i < n; i++) fn();
+    const dt = clock() - t0;
+    if (dt > TARGET_NS / 10 || n > 1e8) {
+      n = Math.max(1, Math.ceil((n * TARGET_NS) / Math.max(dt, 1)));
+      break;
+    }
+    n *= 4;
+  }
+  const per: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = clock();
+    for (let i = 0; i < n; i++) fn();
+    per.push((clock() - t0) / n);
+  }
+  return median(per);
+}
+
+interface Row {
+  name: string;
+  skipped?: string;
+  r0?: string;
+  interpNs?: number;
+  jitNs?: number;
+  jitVerifiedNs?: number;
+  jitCallNs?: number;
+  kernelNs?: number;
+  compileMs?: number;
+  compileWarmMs?: number;
+}
+
+async function kernelRunner(): Promise<((insns: readonly Insn[], input: Uint8Array) => { ns: number; retval: number }) | string> {
+  try {
+    const k = await import('../src/kernel/index.js');
+    const why = k.bpfUnusableReason();
+    if (why !== undefined) return why;
+    return (insns, input) => {
+      const prog = k.loadProgram({ type: 'xdp', insns, name: 'bench' });
+      try {
+        // Size repeat to about TARGET_NS, then take the median of ROUNDS runs.
+        let repeat = 1000;
+        const first = prog.testRun({ data: input, repeat });
+        repeat = Math.max(1000, Math.min(10_000_000, Math.ceil(TARGET_NS / Math.max(first.duration, 1))));
+        const per: number[] = [];
+        let retval = first.retval;
+        for (let r = 0; r < ROUNDS; r++) {
+          const res = prog.testRun({ data: input, repeat });
+          per.push(res.duration);
+          retval = res.retval;
+        }
+        return { ns: median(per), retval };
+      } finally {
+        prog.close();
+      }
+    };
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** CPU milliseconds spent in fn. */
+function cpuMs(fn: () => void): number {
+  const u0 = process.cpuUsage();
+  fn();
+  const u = process.cpuUsage(u0);
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Warm the translator up (V8 compiles its code on first use) with a program
+ * unlike the benchmarks: a loop with loads, stores, calls and a helper.
+ */
+function warmTranslator(): void {
+  for (let i = 0; i < 3; i++) {
+    compile([
+      { kind: 'alu', width: 64, op: 'mov', dst: 0, src: { imm: i } },
+      { kind: 'ldx', size: 4, signExtend: false, dst: 3, src: 1, off: 0 },
+      { kind: 'stx', size: 8, dst: 10, src: 3, off: -8 },
+      { kind: 'jmp', width: 32, cond: 'jne', dst: 3, src: { imm: 7 }, off: 1 },
+      { kind: 'call_local', off: 3 },
+      { kind: 'alu', width: 64, op: 'add', dst: 0, src: { imm: 1 } },
+      { kind: 'jmp', width: 64, cond: 'jlt', dst: 0, src: { imm: 100 }, off: -7 },
+      { kind: 'exit' },
+      { kind: 'endian', order: 'be', bits: 32, dst: 1 },
+      { kind: 'call', helper: 5 },
+      { kind: 'exit' },
+    ]);
+  }
+}
+
+function compileTimes(insns: readonly Insn[]): { cold: number; warm: number } {
+  // First compile of this program in the process (no cached module), CPU time.
+  const cold = cpuMs(() => { compile(insns, { verified: false }); });
+  // Again: full compiles without the module cache, median of 21.
+  const times: number[] = [];
+  for (let i = 0; i < 21; i++) times.push(cpuMs(() => { compile(insns, { cache: false }); }));
+  return { cold, warm: median(times) };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(benchDir, 'progs'))) {
+    console.log(`bench: skipped, ${benchDir} is absent (the benchmark programs live outside the repository)`);
+    return;
+  }
+  if (!pinned()) return;
+  const kernel = await kernelRunner();
+  warmTranslator();
+  const rows: Row[] = [];
+  for (const name of PROGRAMS) {
+    const row: Row = { name };
+    rows.push(row);
+    if (name === 'map') {
+      row.skipped = 'needs a HASH map and map helpers: the maps runtime does not exist yet';
+      continue;
+    }
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(join(benchDir, 'progs', `${name}.bpf.o`))));
+    const mem = spec.programs.get(`mem_${name}`);
+    const xdp = spec.programs.get(`xdp_${name}`);
+    if (mem === undefined) {
+      row.skipped = `no mem_${name} program in the object`;
+      continue;
+    }
+    const input = new Uint8Array(readFileSync(join(benchDir, 'inputs', `${name}.in`)));
+    const { cold, warm } = compileTimes(mem.insns);
+    row.compileMs = cold;
+    row.compileWarmMs = warm;
+    const vm = new Vm(mem.insns);
+    const jit = compile(mem.insns);
+    const jitV = compile(mem.insns, { verified: true });
+    const want = vm.run(input).r0;
+    for (const [what, p] of [['JIT', jit], ['verified JIT', jitV]] as const) {
+      const got = p.run(input).r0;
+      if (got !== want) throw new Error(`${name}: ${what} r0 0x${got.toString(16)} != interpreter's 0x${want.toString(16)}`);
+    }
+    row.r0 = `0x${want.toString(16)}`;
+    // As BPF_PROG_TEST_RUN with repeat: the input is copied in once, the
+    // program runs on it again and again (the JIT's repeat() loops inside
+    // the module; call() adds the crossing from JavaScript per run).
+    const timed = (p: Vm | JitProgram, how: 'call' | 'repeat'): number => {
+      const region = p.space.map('bench-input', input);
+      const n = region.start, len = region.size;
+      let ns: number;
+      if (how === 'call') ns = timeIt(() => { p.call([n, len]); });
+      else {
+        const j = p as JitProgram;
+        const per = Math.max(1, Math.round(1e6 / Math.max(1, j.call([n, len]).executed)));
+        ns = timeIt(() => { j.repeat([n, len], per); }) / per;
+      }
+      p.space.unmap(region);
+      return ns;
+    };
+    row.interpNs = timed(vm, 'call');
+    row.jitNs = timed(jit, 'repeat');
+    row.jitVerifiedNs = timed(jitV, 'repeat');
+    row.jitCallNs = timed(jit, 'call');
+    if (typeof kernel !== 'string' && xdp !== undefined) {
+      const k = kernel(xdp.insns, input);
+      if (BigInt(k.retval >>> 0) !== BigInt.asUintN(32, want)) throw new Error(`${name}: kernel retval ${k.retval} != r0 ${row.r0}`);
+      row.kernelNs = k.ns;
+    }
+  }
+  // Per-call overhead from JS into the module: an empty program, through call() and run() (which copies its input in and out).
+  const empty = compile([{ kind: 'alu', width: 64, op: 'mov', dst: 0, src: { imm: 0 } }, { kind: 'exit' }]);
+  const overhead = {
+    callNs: timeIt(() => { empty.call(); }),
+    runNs: timeIt(() => { empty.run(); }),
+    repeatNs: timeIt(() => { empty.repeat([], 1000); }) / 1000,
+  };
+  if (json) {
+    console.log(JSON.stringify({ rows, overhead, kernel: typeof kernel === 'string' ? kernel : 'ok', rounds: ROUNDS }, null, 2));
+    return;
+  }
+  const f = (v: number | undefined, d = 1): string => (v === undefined ? '-' : v >= 1000 ? v.toFixed(0) : v.toFixed(d));
+  const ratio = (a: number | undefined, k: number | undefined): string => (a === undefined || k === undefined ? '-' : (a / k).toFixed(2));
+  console.log(`ns per run (${wall ? 'wall clock' : 'CPU time'}), median of ${ROUNDS} rounds${process.env.BPFKIT_BENCH_PINNED === '1' ? ', pinned to cpu 1' : ''}${typeof kernel === 'string' ? `; kernel skipped: ${kernel}` : ''}`);
+  const header = ['program', 'interp', 'jit', 'jit(verified)', 'jit call()', 'kernel', 'jit/kernel', 'jit(v)/kernel', 'compile ms (first/again)', 'r0'];
+  const table = rows.map((r) => r.skipped
+    ? [r.name, `skipped: ${r.skipped}`]
+    : [r.name, f(r.interpNs), f(r.jitNs), f(r.jitVerifiedNs), f(r.jitCallNs), f(r.kernelNs), ratio(r.jitNs, r.kernelNs), ratio(r.jitVerifiedNs, r.kernelNs),
+      `${r.compileMs!.toFixed(2)} / ${r.compileWarmMs!.toFixed(2)}`, r.r0!]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.filter((t) => t.length > 2).map((t) => (t[i] ?? '').length)));
+  console.log(header.map((h, i) => h.padStart(widths[i])).join('  '));
+  for (const t of table) console.log(t.length === 2 ? `${t[0].padStart(widths[0])}  ${t[1]}` : t.map((c, i) => c.padStart(widths[i])).join('  '));
+  console.log(`JIT per-call overhead (empty program): call() ${f(overhead.callNs)} ns, run() ${f(overhead.runNs)} ns (copies the input in and out), one run inside repeat() ${f(overhead.repeatNs)} ns`);
+  console.log('jit, jit(verified): ns per run in repeat() (a loop inside the module, as the kernel\'s test run); jit call(): per run called from JavaScript');
+  console.log('compile: CPU ms of compile() (validation, analysis, translation, WebAssembly compile, instance): the program\'s first, then the median of 21 more without the module cache');
+}
+
+await main();

@@ -1,0 +1,522 @@
+import { BpfkitError } from '../errors/index.js';
+import { decode, encode, type Insn } from '../isa/index.js';
+import type { Engine, PreparedProgram } from '../vm/engine.js';
+import {
+  HelperArgumentError, VmBudgetError, VmCallDepthError, VmConfigError, VmError, VmHelperError, VmProgramError,
+  VmUnknownHelperError,
+} from '../vm/errors.js';
+import { findHelper, type Helper, type HelperTable } from '../vm/helpers.js';
+import { HEAP_BASE, MAX_FRAMES } from '../vm/layout.js';
+import { lower } from '../vm/lower.js';
+import { AddressSpace, type Region } from '../vm/memory.js';
+import { DEFAULT_BUDGET, INPUT_REGION, type CallResult, type RunResult, type VmOptions } from '../vm/vm.js';
+import { JitHelperContext } from './helper-context.js';
+import { cacheCountOffset, SCR_ARG, SCR_BUDGET, SCR_R0, SCR_RLO, SCR_RLO2, SCR_WLO, SCR_WLO2 } from './layout.js';
+import { analyse, translate, type InlineHelper, type ProgramShape } from './translate.js';
+import { JitCompileError } from './errors.js';
+import { Wasm, type WasmGlobal, type WasmModule } from './webassembly.js';
+
+export interface JitOptions extends VmOptions {
+  /** Reuse compiled modules of the same program (default true; false measures a full compile). */
+  readonly cache?: boolean;
+  /** Helpers compiled into the module (see TranslateOptions.inlineHelpers); they take precedence over `helpers`. */
+  readonly inlineHelpers?: ReadonlyMap<number, InlineHelper>;
+  /**
+   * The program passed the verifier: memory accesses are not checked
+   * (WebAssembly's own bounds still keep the host safe; a wild access then
+   * traps with a RuntimeError instead of a VmMemoryError).
+   */
+  readonly verified?: boolean;
+}
+
+/** Compiled module variants of one program. */
+interface Compiled {
+  readonly shape: ProgramShape;
+  /** By variant key: verified / budget-checked. */
+  readonly modules: Map<string, WasmModule>;
+  /** Milliseconds spent translating and compiling, summed over variants. */
+  compileMs: number;
+}
+
+/** Per-program cache: by Insn[] identity, and by wire bytes for the most recent programs. */
+const byIdentity = new WeakMap<readonly Insn[], Compiled>();
+const byBytes = new Map<string, Compiled>();
+const BYTES_CACHE_SIZE = 64;
+const BYTES_CACHE_MAX_INSNS = 4096;
+
+function compiledFor(program: readonly Insn[], cache: boolean): Compiled {
+  if (!cache) {
+    lower(program);
+    const t0 = now();
+    const fresh: Compiled = { shape: analyse(program), modules: new Map(), compileMs: 0 };
+    fresh.compileMs += now() - t0;
+    return fresh;
+  }
+  let c = byIdentity.get(program);
+  if (c !== undefined) return c;
+  lower(program); // the interpreter's validation: same VmProgramError for bad jumps and registers
+  // Small programs are also found by content (the same program decoded twice).
+  let key: string | undefined;
+  if (program.length <= BYTES_CACHE_MAX_INSNS) {
+    const bytes = encode(program);
+    key = '';
+    for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]);
+    c = byBytes.get(key);
+  }
+  if (c === undefined) {
+    const t0 = now();
+    c = { shape: analyse(program), modules: new Map(), compileMs: 0 };
+    c.compileMs += now() - t0;
+    if (key !== undefined) {
+      if (byBytes.size >= BYTES_CACHE_SIZE) byBytes.delete(byBytes.keys().next().value!);
+      byBytes.set(key, c);
+    }
+  }
+  byIdentity.set(program, c);
+  return c;
+}
+
+const inlineSets = new WeakMap<object, number>();
+let inlineSetCount = 0;
+function inlineSetId(set: object): number {
+  let id = inlineSets.get(set);
+  if (id === undefined) inlineSets.set(set, id = ++inlineSetCount);
+  return id;
+}
+
+function now(): number {
+  return (globalThis as unknown as { performance: { now(): number } }).performance.now();
+}
+
+/** Thrown by the host functions to end the run early (helper halt, packet load out of range). */
+const HALT = Symbol('halt');
+
+/** The region cache lives in the address space's scratch words: one owner per space. */
+interface CacheState {
+  /** First and second entries (see layout.ts). */
+  read: Region | undefined;
+  write: Region | undefined;
+  read2: Region | undefined;
+  write2: Region | undefined;
+  /** A stack was reached through a computed pointer since the last zeroing. */
+  stackDirty: boolean;
+  /** The scratch words of r3..r5 may be non-zero (a run's arguments, or a helper call's). */
+  argsDirty: boolean;
+}
+const caches = new WeakMap<AddressSpace, CacheState>();
+
+type RunFn = (budget: number, clear: number) => bigint;
+
+type RepeatFn = (budget: number, clear: number, count: number) => bigint;
+
+interface Bound {
+  readonly run: RunFn;
+  readonly repeat: RepeatFn;
+  readonly budget: WasmGlobal;
+  /** Budgets this instance serves without budget checks... or with them (see instance()). */
+  readonly checked: boolean;
+}
+
+/** Helper ids below this are resolved once into an array. */
+const HELPER_CACHE = 4096;
+
+/**
+ * A program compiled to WebAssembly and bound to an address space and
+ * helpers: the JIT's counterpart of Vm, with the same results and errors.
+ */
+export class JitProgram implements PreparedProgram {
+  readonly engine: Engine = 'jit';
+  readonly program: readonly Insn[];
+  readonly space: AddressSpace;
+  readonly budget: number;
+  readonly verified: boolean;
+  private readonly compiled: Compiled;
+  private readonly touchesStack: boolean;
+  private readonly bound = new Map<string, Bound>();
+  private readonly helpers: HelperTable | undefined;
+  private readonly inlineHelpers: ReadonlyMap<number, InlineHelper> | undefined;
+  /** Distinguishes modules compiled with different inline helper sets. */
+  private readonly inlineKey: string;
+  private readonly kfuncs: HelperTable | undefined;
+  private readonly helperCache: (Helper | undefined)[] = [];
+  private readonly ctx: JitHelperContext;
+  private readonly cache: CacheState;
+  private input: Region | undefined;
+  private runBudget = 0;
+  private lastBudget = -1;
+  private f64 = new Float64Array(0);
+  private i32 = new Int32Array(0);
+  private viewGeneration = -1;
+  private lastBound: Bound | undefined;
+
+  constructor(program: readonly Insn[] | Uint8Array, options: JitOptions = {}) {
+    this.program = program instanceof Uint8Array ? decode(program) : program;
+    this.space = options.space ?? new AddressSpace();
+    this.budget = checkBudget(options.budget ?? DEFAULT_BUDGET);
+    this.verified = options.verified ?? false;
+    this.helpers = options.helpers;
+    this.inlineHelpers = options.inlineHelpers;
+    this.inlineKey = options.inlineHelpers === undefined ? '' : `i${inlineSetId(options.inlineHelpers)}`;
+    this.kfuncs = options.kfuncs;
+    this.ctx = new JitHelperContext(this.space);
+    let cache = caches.get(this.space);
+    if (cache === undefined) caches.set(this.space, cache = { read: undefined, write: undefined, read2: undefined, write2: undefined, stackDirty: true, argsDirty: true });
+    this.cache = cache;
+    this.compiled = compiledFor(this.program, options.cache ?? true);
+    this.touchesStack = this.compiled.shape.touchesStack;
+    // Compile the variant the default budget needs now, so run() does not pay for it.
+    this.instance(this.budget);
+  }
+
+  /** Milliseconds spent translating and compiling this program's modules (shared by the cache). */
+  get compileMs(): number {
+    return this.compiled.compileMs;
+  }
+
+  /** The conformance-suite convention, as Vm.run: `mem` in a writable region, r1 = address, r2 = length. */
+  run(mem: Uint8Array = new Uint8Array(0), options: { budget?: number } = {}): RunResult {
+    let region = this.input;
+    const space = this.space;
+    if (region !== undefined && (!space.isMapped(region) || region.size !== mem.length)) {
+      if (space.isMapped(region)) space.unmap(region);
+      region = this.input = undefined;
+    }
+    if (mem.length > 0) {
+      if (region === undefined) region = this.input = space.map(INPUT_REGION, mem);
+      else space.bytes.set(mem, region.start);
+      this.prime(region);
+    }
+    const { r0, executed } = region === undefined
+      ? this.call0(options.budget, 0, 0, 0)
+      : this.call0(options.budget, region.start, region.size, 0);
+    const after = region === undefined ? new Uint8Array(0) : space.bytesOf(region).slice();
+    return { r0, mem: after, executed };
+  }
+
+  /** Run from the entry with r1..r5 = args (missing ones are 0). */
+  call(args: readonly (number | bigint)[] = NO_ARGS, options: { budget?: number } = NO_OPTIONS): CallResult {
+    const n = args.length;
+    if (n <= 2 && (n < 1 || isSmallArg(args[0])) && (n < 2 || isSmallArg(args[1]))) {
+      return this.invoke(options.budget, n > 0 ? args[0] as number : 0, 0, n > 1 ? args[1] as number : 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+    const h = new Array<number>(10).fill(0);
+    for (let r = 0; r < n && r < 5; r++) {
+      const v = args[r];
+      if (typeof v === 'bigint') {
+        h[2 * r] = Number(BigInt.asIntN(32, v));
+        h[2 * r + 1] = Number(BigInt.asIntN(32, v >> 32n));
+      } else {
+        h[2 * r] = v | 0;
+        h[2 * r + 1] = Math.floor(v / 4294967296) | 0;
+      }
+    }
+    return this.invoke(options.budget, h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]);
+  }
+
+  /**
+   * Run `count` times from the entry with r1, r2 = args (small non-negative
+   * numbers), in a loop inside the module, as BPF_PROG_TEST_RUN's repeat:
+   * what a run costs without the crossing from JavaScript. Returns the last
+   * run's result; each run has the whole budget.
+   */
+  repeat(args: readonly [number, number] | readonly [number] | readonly [], count: number, options: { budget?: number } = {}): CallResult {
+    if (!Number.isSafeInteger(count) || count < 1 || count > 0x7fffffff) throw new VmConfigError(`repeat count must be 1..2^31-1, not ${count}`);
+    for (const a of args) if (!isSmallArg(a)) throw new VmConfigError(`repeat takes small non-negative arguments, not ${a}`);
+    const budget = options.budget === undefined ? this.budget : checkBudget(options.budget);
+    const inst = this.instance(budget);
+    this.validateCache();
+    this.runBudget = budget;
+    const clear = this.compiled.shape.touchesStack || this.cache.stackDirty;
+    this.cache.stackDirty = false;
+    let r0: bigint;
+    try {
+      this.setArgs(args[0] ?? 0, 0, args[1] ?? 0, 0, 0, 0, 0, 0, 0, 0);
+      r0 = inst.repeat(budget, clear ? 1 : 0, count);
+    } catch (err) {
+      if (err !== HALT) throw err;
+      return { r0: this.space.view.getBigUint64(SCR_R0, true), executed: budget - Number(inst.budget.value) };
+    }
+    return { r0: r0 < 0n ? BigInt.asUintN(64, r0) : r0, executed: budget - this.space.view.getFloat64(SCR_BUDGET, true) };
+  }
+
+  /** Fast path for r1, r2 as small non-negative numbers. */
+  private call0(budget: number | undefined, r1: number, r2: number, r3: number): CallResult {
+    return this.invoke(budget, r1, 0, r2, 0, r3, 0, 0, 0, 0, 0);
+  }
+
+  private invoke(
+    budgetOption: number | undefined,
+    a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number,
+  ): CallResult {
+    const budget = budgetOption === undefined ? this.budget : checkBudget(budgetOption);
+    const inst = budget === this.lastBudget ? this.lastBound! : this.instance(budget);
+    const cache = this.cache;
+    this.validateCache();
+    this.runBudget = budget;
+    const clear = this.touchesStack || cache.stackDirty;
+    cache.stackDirty = false;
+    let r0: bigint;
+    try {
+      this.setArgs(a, b, c, d, e, f, g, h, i, j);
+      r0 = inst.run(budget, clear ? 1 : 0);
+    } catch (err) {
+      if (err !== HALT) throw err;
+      return { r0: this.space.view.getBigUint64(SCR_R0, true), executed: budget - Number(inst.budget.value) };
+    }
+    return { r0: r0 < 0n ? BigInt.asUintN(64, r0) : r0, executed: budget - this.remaining() };
+  }
+
+  /** The budget left by the last run (a scratch word). */
+  private remaining(): number {
+    this.views();
+    return this.f64[SCR_BUDGET / 8];
+  }
+
+  /** r1..r5 as 32-bit halves into the argument scratch words. */
+  private setArgs(a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number): void {
+    const w = this.views();
+    const at = (SCR_ARG + 8) / 4;
+    w[at] = a; w[at + 1] = b; w[at + 2] = c; w[at + 3] = d;
+    // r3..r5 are usually 0: write them only when they are not, or were not (helper calls reuse the words).
+    const cache = this.cache;
+    if ((e | f | g | h | i | j) !== 0 || cache.argsDirty) {
+      w[at + 4] = e; w[at + 5] = f; w[at + 6] = g; w[at + 7] = h; w[at + 8] = i; w[at + 9] = j;
+      cache.argsDirty = (e | f | g | h | i | j) !== 0;
+    }
+  }
+
+
+  /** Typed views of the scratch words, renewed when the memory grows. */
+  private views(): Int32Array {
+    const space = this.space;
+    if (this.viewGeneration !== space.generation) {
+      this.f64 = new Float64Array(space.memory.buffer, 0, SCR_BUDGET / 8 + 1);
+      this.i32 = new Int32Array(space.memory.buffer, 0, (SCR_ARG + 48) / 4);
+      this.viewGeneration = space.generation;
+    }
+    return this.i32;
+  }
+
+  /** The instance for a budget: budget checks only when the program could exceed it. */
+  private instance(budget: number): Bound {
+    const check = !(this.compiled.shape.maxInsns <= budget);
+    const key = `${this.verified ? 'v' : 'c'}${check ? 'b' : 'n'}${this.inlineKey}`;
+    let bound = this.bound.get(key);
+    if (bound !== undefined) {
+      this.lastBudget = budget;
+      this.lastBound = bound;
+      return bound;
+    }
+    let mod = this.compiled.modules.get(key);
+    if (mod === undefined) {
+      const t0 = now();
+      const { bytes } = translate(this.compiled.shape, { verified: this.verified, checkBudget: check, inlineHelpers: this.inlineHelpers });
+      try {
+        mod = new Wasm.Module(bytes);
+      } catch (e) {
+        throw new JitCompileError((e as Error).message, { cause: e });
+      }
+      this.compiled.compileMs += now() - t0;
+      this.compiled.modules.set(key, mod);
+    }
+    const inst = new Wasm.Instance(mod, { env: this.imports() });
+    bound = { run: inst.exports.run as RunFn, repeat: inst.exports.repeat as RepeatFn, budget: inst.exports.budget as WasmGlobal, checked: check };
+    this.bound.set(key, bound);
+    this.lastBudget = budget;
+    this.lastBound = bound;
+    return bound;
+  }
+
+  private imports(): Record<string, import('../vm/index.js').LinearMemory | ((...args: number[]) => void)> {
+    const space = this.space;
+    return {
+      memory: space.memory,
+      miss: (pc: number, lo: number, hi: number, size: number, write: number) => this.miss(pc, lo, hi, size, write),
+      budget: (pc: number) => {
+        throw new VmBudgetError(pc, this.runBudget);
+      },
+      helper: (pc: number, id: number) => {
+        this.cache.argsDirty = true; // the module stored r1..r5 in the argument words
+        const fn = this.helper(id);
+        if (fn === undefined) throw new VmUnknownHelperError(pc, id);
+        this.hostCall(pc, id, fn);
+      },
+      callx: (pc: number, lo: number, hi: number) => {
+        this.cache.argsDirty = true;
+        if (hi !== 0 || lo < 0) {
+          throw new VmUnknownHelperError(pc, BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0)));
+        }
+        const fn = this.helper(lo);
+        if (fn === undefined) throw new VmUnknownHelperError(pc, lo);
+        this.hostCall(pc, lo, fn);
+      },
+      kfunc: (pc: number, id: number, module: number) => {
+        this.cache.argsDirty = true;
+        const fn = module === 0 ? findHelper(this.kfuncs, id) : undefined;
+        if (fn === undefined) {
+          throw new VmUnknownHelperError(pc, id, module === 0 ? 'kfunc (BTF id)' : `kfunc of module ${module} (BTF id)`);
+        }
+        this.hostCall(pc, id, fn);
+      },
+      packet: (_pc: number, off: number, size: number) => this.packetLoad(off, size),
+      depth: (pc: number) => {
+        throw new VmCallDepthError(pc, MAX_FRAMES);
+      },
+      end: (pc: number) => {
+        throw new VmProgramError(pc, 'execution fell off the end of the program');
+      },
+    };
+  }
+
+  private helper(id: number): Helper | undefined {
+    if (id >= 0 && id < HELPER_CACHE) {
+      let h = this.helperCache[id];
+      if (h === undefined) {
+        h = findHelper(this.helpers, id);
+        if (h !== undefined) this.helperCache[id] = h;
+      }
+      return h;
+    }
+    return findHelper(this.helpers, id);
+  }
+
+  /** A helper call, as the interpreter's: the result goes to the r0 scratch word. */
+  private hostCall(pc: number, id: number, fn: Helper): void {
+    const c = this.ctx;
+    c.pc = pc;
+    c.id = id;
+    c.halted = false;
+    let r: number | bigint;
+    try {
+      r = fn(c);
+    } catch (e) {
+      if (e instanceof VmError) throw e;
+      if (e instanceof BpfkitError) throw new VmHelperError(pc, id, e);
+      throw e;
+    }
+    const v = this.space.view;
+    if (typeof r === 'number') {
+      if ((r | 0) === r) {
+        v.setInt32(SCR_R0, r, true);
+        v.setInt32(SCR_R0 + 4, r >> 31, true);
+      } else if (Number.isSafeInteger(r)) {
+        v.setInt32(SCR_R0, r | 0, true);
+        v.setInt32(SCR_R0 + 4, Math.floor(r / 4294967296) | 0, true);
+      } else {
+        throw new VmHelperError(pc, id, new HelperArgumentError(`returned ${r}, not an integer`));
+      }
+    } else if (typeof r === 'bigint') {
+      v.setBigUint64(SCR_R0, BigInt.asUintN(64, r), true);
+    } else {
+      throw new VmHelperError(pc, id, new HelperArgumentError(`returned a ${typeof r}, not a number or bigint`));
+    }
+    this.validateCache();
+    if (c.halted) throw HALT;
+  }
+
+  /** ldabs/ldind: big-endian read from the "packet" region into r0, or end the program with r0 = 0. */
+  private packetLoad(off: number, size: number): void {
+    const space = this.space;
+    const packet = space.region('packet');
+    const v = space.view;
+    if (packet === undefined || off < 0 || off + size > packet.size) {
+      v.setBigUint64(SCR_R0, 0n, true);
+      throw HALT;
+    }
+    const a = packet.start + off;
+    let lo: number, hi = 0;
+    switch (size) {
+      case 1: lo = v.getUint8(a); break;
+      case 2: lo = v.getUint16(a, false); break;
+      case 4: lo = v.getInt32(a, false); break;
+      default: lo = v.getInt32(a + 4, false); hi = v.getInt32(a, false); break;
+    }
+    v.setInt32(SCR_R0, lo, true);
+    v.setInt32(SCR_R0 + 4, hi, true);
+  }
+
+  /** A region-cache miss: check the access as the interpreter does, then cache its region. */
+  private miss(pc: number, lo: number, hi: number, size: number, write: number): void {
+    const space = this.space;
+    const access = write ? 'write' : 'read';
+    if (hi !== 0) throw space.fault(pc, access, BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0)), size);
+    const a = space.check(lo >>> 0, size, access, pc);
+    const region = space.regionAt(a)!;
+    // Stacks are never cached: a computed pointer into one must be seen, to zero it before the next run.
+    if (region.start < HEAP_BASE) {
+      this.cache.stackDirty = true;
+      return;
+    }
+    const w = write !== 0;
+    this.setCache(region, w, 2);
+    if ((w ? this.cache.write : this.cache.read) === undefined) this.setCache(region, w, 1);
+  }
+
+  private setCache(region: Region, write: boolean, entry: 1 | 2): void {
+    const v = this.space.view;
+    const at = entry === 1 ? (write ? SCR_WLO : SCR_RLO) : (write ? SCR_WLO2 : SCR_RLO2);
+    v.setUint32(at, region.start, true);
+    v.setUint32(at + 4, 0, true);
+    for (const size of [1, 2, 4, 8] as const) {
+      v.setUint32(at + cacheCountOffset(size), Math.max(0, region.size - size + 1), true);
+      v.setUint32(at + cacheCountOffset(size) + 4, 0, true);
+    }
+    const c = this.cache;
+    if (entry === 1) {
+      if (write) c.write = region;
+      else c.read = region;
+    } else if (write) c.write2 = region;
+    else c.read2 = region;
+  }
+
+  private clearCache(write: boolean, entry: 1 | 2): void {
+    const v = this.space.view;
+    const at = entry === 1 ? (write ? SCR_WLO : SCR_RLO) : (write ? SCR_WLO2 : SCR_RLO2);
+    for (const size of [1, 2, 4, 8] as const) v.setFloat64(at + cacheCountOffset(size), 0);
+    const c = this.cache;
+    if (entry === 1) {
+      if (write) c.write = undefined;
+      else c.read = undefined;
+    } else if (write) c.write2 = undefined;
+    else c.read2 = undefined;
+  }
+
+  /** Start a run with the input region cached for both kinds of access. */
+  private prime(region: Region): void {
+    if (this.cache.read !== region) this.setCache(region, false, 1);
+    if (this.cache.write !== region && region.writable) this.setCache(region, true, 1);
+  }
+
+  /** Forget cached regions that were unmapped (by the host or a helper). */
+  private validateCache(): void {
+    const cache = this.cache;
+    const space = this.space;
+    if (cache.read !== undefined && !space.isMapped(cache.read)) this.clearCache(false, 1);
+    if (cache.write !== undefined && !space.isMapped(cache.write)) this.clearCache(true, 1);
+    if (cache.read2 !== undefined && !space.isMapped(cache.read2)) this.clearCache(false, 2);
+    if (cache.write2 !== undefined && !space.isMapped(cache.write2)) this.clearCache(true, 2);
+  }
+}
+
+const NO_ARGS: readonly number[] = Object.freeze([]);
+const NO_OPTIONS: { budget?: number } = Object.freeze({});
+
+function isSmallArg(v: number | bigint): boolean {
+  return typeof v === 'number' && v >= 0 && v <= 0x7fffffff && Number.isInteger(v);
+}
+
+function checkBudget(b: number): number {
+  if (!(b > 0) || !Number.isSafeInteger(b)) throw new VmConfigError(`instruction budget must be a positive integer, not ${b}`);
+  return b;
+}
+
+/** Compile a program for repeated runs on the JIT (compiled modules are cached per program). */
+export function compile(program: readonly Insn[] | Uint8Array, options: JitOptions = {}): JitProgram {
+  return new JitProgram(program, options);
+}
+
+/** Run a program once on the JIT with the conformance convention (see JitProgram.run). */
+export function runJit(program: readonly Insn[] | Uint8Array, options: { mem?: Uint8Array; helpers?: HelperTable; budget?: number; verified?: boolean } = {}): RunResult {
+  return new JitProgram(program, { helpers: options.helpers, budget: options.budget, verified: options.verified }).run(options.mem);
+}
+

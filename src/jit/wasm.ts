@@ -1,0 +1,342 @@
+/**
+ * A minimal WebAssembly binary encoder: just what the JIT emits (types,
+ * imports, functions, globals, exports, code), written by hand so the core
+ * keeps no dependency. See https://webassembly.github.io/spec/core/binary/.
+ */
+
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+export const F64 = 0x7c;
+export type ValType = typeof I32 | typeof I64 | typeof F64;
+
+/** Block type of a block, loop or if without parameters or results. */
+export const VOID = 0x40;
+
+/** Opcodes used by the translator (one-byte ones). */
+export const Op = {
+  unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
+  br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
+  local_get: 0x20, local_set: 0x21, local_tee: 0x22, global_get: 0x23, global_set: 0x24,
+  i32_load: 0x28, i64_load: 0x29, f64_load: 0x2b,
+  i64_load8_s: 0x30, i64_load8_u: 0x31, i64_load16_s: 0x32, i64_load16_u: 0x33, i64_load32_s: 0x34, i64_load32_u: 0x35,
+  i32_store: 0x36, i64_store: 0x37, f64_store: 0x39, i64_store8: 0x3c, i64_store16: 0x3d, i64_store32: 0x3e,
+  i32_const: 0x41, i64_const: 0x42,
+  i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_lt_u: 0x49, i32_gt_s: 0x4a, i32_gt_u: 0x4b,
+  i32_le_s: 0x4c, i32_le_u: 0x4d, i32_ge_s: 0x4e, i32_ge_u: 0x4f,
+  i64_eqz: 0x50, i64_eq: 0x51, i64_ne: 0x52, i64_lt_s: 0x53, i64_lt_u: 0x54, i64_gt_s: 0x55, i64_gt_u: 0x56,
+  i64_le_s: 0x57, i64_le_u: 0x58, i64_ge_s: 0x59, i64_ge_u: 0x5a,
+  i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_div_s: 0x6d, i32_div_u: 0x6e, i32_rem_s: 0x6f, i32_rem_u: 0x70,
+  i32_and: 0x71, i32_or: 0x72, i32_xor: 0x73, i32_shl: 0x74, i32_shr_s: 0x75, i32_shr_u: 0x76, i32_rotl: 0x77, i32_rotr: 0x78,
+  i64_add: 0x7c, i64_sub: 0x7d, i64_mul: 0x7e, i64_div_s: 0x7f, i64_div_u: 0x80, i64_rem_s: 0x81, i64_rem_u: 0x82,
+  i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85, i64_shl: 0x86, i64_shr_s: 0x87, i64_shr_u: 0x88, i64_rotl: 0x89, i64_rotr: 0x8a,
+  i32_wrap_i64: 0xa7, i64_trunc_f64_s: 0xb0, i64_extend_i32_s: 0xac, i64_extend_i32_u: 0xad, f64_convert_i64_s: 0xb9,
+  i32_extend8_s: 0xc0, i32_extend16_s: 0xc1, i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
+  /** Prefix of the bulk-memory operations (memory.fill is 0xfc 11). */
+  prefix_fc: 0xfc,
+} as const;
+
+/** A growable byte buffer with LEB128 writers. */
+export class ByteWriter {
+  private buf = new Uint8Array(256);
+  length = 0;
+
+  byte(b: number): void {
+    if (this.length === this.buf.length) this.grow(1);
+    this.buf[this.length++] = b;
+  }
+
+  bytes(data: Uint8Array): void {
+    if (this.length + data.length > this.buf.length) this.grow(data.length);
+    this.buf.set(data, this.length);
+    this.length += data.length;
+  }
+
+  u32(v: number): void {
+    v >>>= 0;
+    do {
+      let b = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) b |= 0x80;
+      this.byte(b);
+    } while (v !== 0);
+  }
+
+  s32(v: number): void {
+    v |= 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
+  }
+
+  s64(v: bigint): void {
+    v = BigInt.asIntN(64, v);
+    if (v >= -0x80000000n && v <= 0x7fffffffn) {
+      this.s32(Number(v));
+      return;
+    }
+    for (;;) {
+      const b = Number(v & 0x7fn);
+      v >>= 7n;
+      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
+  }
+
+  f64(v: number): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, v, true);
+    this.bytes(b);
+  }
+
+  name(s: string): void {
+    const data = new TextEncoder().encode(s);
+    this.u32(data.length);
+    this.bytes(data);
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+
+  private grow(extra: number): void {
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + extra));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+}
+
+/** Code of one function body: instructions with typed immediates. */
+export class Code extends ByteWriter {
+  op(o: number): void {
+    this.byte(o);
+  }
+  localGet(i: number): void {
+    this.byte(Op.local_get);
+    this.u32(i);
+  }
+  localSet(i: number): void {
+    this.byte(Op.local_set);
+    this.u32(i);
+  }
+  localTee(i: number): void {
+    this.byte(Op.local_tee);
+    this.u32(i);
+  }
+  globalGet(i: number): void {
+    this.byte(Op.global_get);
+    this.u32(i);
+  }
+  globalSet(i: number): void {
+    this.byte(Op.global_set);
+    this.u32(i);
+  }
+  i32(v: number): void {
+    this.byte(Op.i32_const);
+    this.s32(v);
+  }
+  i64(v: bigint | number): void {
+    this.byte(Op.i64_const);
+    if (typeof v === 'number' && (v | 0) === v) this.s32(v);
+    else this.s64(BigInt(v));
+  }
+  /** A load or store with its memarg (alignment hint 0: eBPF accesses may be unaligned). */
+  mem(o: number, offset = 0): void {
+    this.byte(o);
+    this.u32(0);
+    this.u32(offset);
+  }
+  call(f: number): void {
+    this.byte(Op.call);
+    this.u32(f);
+  }
+  br(depth: number): void {
+    this.byte(Op.br);
+    this.u32(depth);
+  }
+  brIf(depth: number): void {
+    this.byte(Op.br_if);
+    this.u32(depth);
+  }
+  block(o: typeof Op.block | typeof Op.loop | typeof Op.if, type: number = VOID): void {
+    this.byte(o);
+    this.byte(type);
+  }
+  /** memory.fill (dest, value, length on the stack). */
+  memoryFill(): void {
+    this.byte(Op.prefix_fc);
+    this.u32(11);
+    this.byte(0);
+  }
+}
+
+export interface FuncType {
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
+}
+
+export interface FunctionDef {
+  readonly type: number;
+  /** Local declarations after the parameters, as (count, type) runs. */
+  readonly locals: readonly (readonly [number, ValType])[];
+  readonly body: Code;
+}
+
+export interface GlobalDef {
+  readonly type: ValType;
+  readonly mutable: boolean;
+  /** Initial value (i32 / i64 constant). */
+  readonly init: number;
+}
+
+/**
+ * A module under construction: imported functions come first in the
+ * function index space, then defined ones.
+ */
+export class ModuleBuilder {
+  private readonly types: FuncType[] = [];
+  private readonly typeKeys = new Map<string, number>();
+  private readonly importFuncs: { module: string; name: string; type: number }[] = [];
+  private memoryImport: { module: string; name: string } | undefined;
+  private readonly funcs: (FunctionDef | undefined)[] = [];
+  private readonly globals: GlobalDef[] = [];
+  private readonly exports: { name: string; kind: number; index: number }[] = [];
+
+  type(params: readonly ValType[], results: readonly ValType[]): number {
+    const key = `${params.join(',')}:${results.join(',')}`;
+    let i = this.typeKeys.get(key);
+    if (i === undefined) {
+      i = this.types.length;
+      this.types.push({ params, results });
+      this.typeKeys.set(key, i);
+    }
+    return i;
+  }
+
+  /** Import a function; must precede every defined function. */
+  importFunc(module: string, name: string, params: readonly ValType[], results: readonly ValType[] = []): number {
+    if (this.funcs.length > 0) throw new Error('imports must come before defined functions');
+    this.importFuncs.push({ module, name, type: this.type(params, results) });
+    return this.importFuncs.length - 1;
+  }
+
+  importMemory(module: string, name: string): void {
+    this.memoryImport = { module, name };
+  }
+
+  /** Reserve a function index (its body is given later with defineFunc). */
+  declareFunc(): number {
+    this.funcs.push(undefined);
+    return this.importFuncs.length + this.funcs.length - 1;
+  }
+
+  defineFunc(index: number, def: FunctionDef): void {
+    this.funcs[index - this.importFuncs.length] = def;
+  }
+
+  global(def: GlobalDef): number {
+    this.globals.push(def);
+    return this.globals.length - 1;
+  }
+
+  exportFunc(name: string, index: number): void {
+    this.exports.push({ name, kind: 0, index });
+  }
+
+  exportGlobal(name: string, index: number): void {
+    this.exports.push({ name, kind: 3, index });
+  }
+
+  encode(): Uint8Array {
+    const out = new ByteWriter();
+    out.bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    const section = (id: number, fill: (w: ByteWriter) => void): void => {
+      const w = new ByteWriter();
+      fill(w);
+      out.byte(id);
+      out.u32(w.length);
+      out.bytes(w.finish());
+    };
+    section(1, (w) => {
+      w.u32(this.types.length);
+      for (const t of this.types) {
+        w.byte(0x60);
+        w.u32(t.params.length);
+        for (const p of t.params) w.byte(p);
+        w.u32(t.results.length);
+        for (const r of t.results) w.byte(r);
+      }
+    });
+    section(2, (w) => {
+      w.u32(this.importFuncs.length + (this.memoryImport ? 1 : 0));
+      if (this.memoryImport) {
+        w.name(this.memoryImport.module);
+        w.name(this.memoryImport.name);
+        w.byte(0x02);
+        w.byte(0x00); // limits: minimum only
+        w.u32(0);
+      }
+      for (const f of this.importFuncs) {
+        w.name(f.module);
+        w.name(f.name);
+        w.byte(0x00);
+        w.u32(f.type);
+      }
+    });
+    section(3, (w) => {
+      w.u32(this.funcs.length);
+      for (const f of this.funcs) w.u32(defined(f).type);
+    });
+    if (this.globals.length > 0) {
+      section(6, (w) => {
+        w.u32(this.globals.length);
+        for (const g of this.globals) {
+          w.byte(g.type);
+          w.byte(g.mutable ? 1 : 0);
+          if (g.type === I32) { w.byte(Op.i32_const); w.s32(g.init); }
+          else if (g.type === I64) { w.byte(Op.i64_const); w.s64(BigInt(g.init)); }
+          else { w.byte(0x44); w.f64(g.init); }
+          w.byte(Op.end);
+        }
+      });
+    }
+    section(7, (w) => {
+      w.u32(this.exports.length);
+      for (const e of this.exports) {
+        w.name(e.name);
+        w.byte(e.kind);
+        w.u32(e.index);
+      }
+    });
+    section(10, (w) => {
+      w.u32(this.funcs.length);
+      for (const f of this.funcs) {
+        const d = defined(f);
+        const body = new ByteWriter();
+        body.u32(d.locals.length);
+        for (const [n, t] of d.locals) {
+          body.u32(n);
+          body.byte(t);
+        }
+        body.bytes(d.body.finish());
+        body.byte(Op.end);
+        w.u32(body.length);
+        w.bytes(body.finish());
+      }
+    });
+    return out.finish();
+  }
+}
+
+function defined(f: FunctionDef | undefined): FunctionDef {
+  if (f === undefined) throw new Error('function declared but never defined');
+  return f;
+}
