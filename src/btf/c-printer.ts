@@ -14,12 +14,19 @@ export interface CPrinterOptions {
 }
 
 export class CPrinter {
-  private readonly names = new Map<number, string>();
-  private readonly enumValueNames = new Map<string, string>();
+  // Arrays by id rather than Maps: the kernel's BTF has 100k+ types.
+  private readonly names: (string | undefined)[];
+  /** Renamed values (`X___2`) of enums that have any, by enum id and value index. */
+  private readonly enumValueNames = new Map<number, (string | undefined)[]>();
   private readonly indentUnit: string;
+  private readonly indents: string[] = [];
+  /** alignOf results by id (0: not computed yet). */
+  private readonly aligns: Uint8Array;
 
   constructor(readonly btf: Btf, options: CPrinterOptions = {}) {
     this.indentUnit = options.indent ?? '\t';
+    this.names = new Array(btf.typeCount);
+    this.aligns = new Uint8Array(btf.typeCount);
     this.assignNames();
   }
 
@@ -38,27 +45,27 @@ export class CPrinter {
         case 'struct': case 'union': case 'enum': case 'enum64': {
           const n = (tags.get(t.name) ?? 0) + 1;
           tags.set(t.name, n);
-          this.names.set(t.id, n === 1 ? t.name : `${t.name}___${n}`);
+          this.names[t.id] = n === 1 ? t.name : `${t.name}___${n}`;
           if (t.kind === 'enum' || t.kind === 'enum64') this.nameEnumValues(t, idents);
           break;
         }
         case 'fwd':
           // A forward declaration of a defined struct refers to that struct.
-          if (structNames.has(`${t.union ? 'union' : 'struct'} ${t.name}`)) this.names.set(t.id, t.name);
+          if (structNames.has(`${t.union ? 'union' : 'struct'} ${t.name}`)) this.names[t.id] = t.name;
           else {
             const n = (tags.get(t.name) ?? 0) + 1;
             tags.set(t.name, n);
-            this.names.set(t.id, n === 1 ? t.name : `${t.name}___${n}`);
+            this.names[t.id] = n === 1 ? t.name : `${t.name}___${n}`;
           }
           break;
         case 'typedef': {
           const n = (idents.get(t.name) ?? 0) + 1;
           idents.set(t.name, n);
-          this.names.set(t.id, n === 1 ? t.name : `${t.name}___${n}`);
+          this.names[t.id] = n === 1 ? t.name : `${t.name}___${n}`;
           break;
         }
         default:
-          this.names.set(t.id, t.name);
+          this.names[t.id] = t.name;
       }
     }
   }
@@ -67,17 +74,21 @@ export class CPrinter {
     t.values.forEach((v, i) => {
       const n = (idents.get(v.name) ?? 0) + 1;
       idents.set(v.name, n);
-      if (n > 1) this.enumValueNames.set(`${t.id}:${i}`, `${v.name}___${n}`);
+      if (n > 1) {
+        let renamed = this.enumValueNames.get(t.id);
+        if (!renamed) this.enumValueNames.set(t.id, (renamed = []));
+        renamed[i] = `${v.name}___${n}`;
+      }
     });
   }
 
   /** The unique C name of a named type. */
   nameOf(id: number): string {
-    return this.names.get(id) ?? this.btf.type(id).name;
+    return this.names[id] ?? this.btf.type(id).name;
   }
 
   private ind(level: number): string {
-    return this.indentUnit.repeat(level);
+    return (this.indents[level] ??= this.indentUnit.repeat(level));
   }
 
   /** A declaration of `name` with type `id` (no trailing semicolon); name may be empty for an abstract type. */
@@ -88,16 +99,15 @@ export class CPrinter {
   private decl(id: number, inner: string, level: number, depth: number): string {
     if (depth > 256) throw new BtfError('type chain too deep', 0, id);
     const t = this.btf.type(id);
-    const join = (base: string): string => (inner ? `${base} ${inner}` : base);
     switch (t.kind) {
-      case 'void': return join('void');
-      case 'int': case 'float': return join(t.name);
+      case 'void': return withName('void', inner);
+      case 'int': case 'float': return withName(t.name, inner);
       case 'struct': case 'union':
-        return join(t.name ? `${t.kind} ${this.nameOf(id)}` : this.compositeBody(t, level));
+        return withName(t.name ? `${t.kind} ${this.nameOf(id)}` : this.compositeBody(t, level), inner);
       case 'enum': case 'enum64':
-        return join(t.name ? `enum ${this.nameOf(id)}` : this.enumBody(t, level));
-      case 'fwd': return join(`${t.union ? 'union' : 'struct'} ${this.nameOf(id)}`);
-      case 'typedef': return join(this.nameOf(id));
+        return withName(t.name ? `enum ${this.nameOf(id)}` : this.enumBody(t, level), inner);
+      case 'fwd': return withName(`${t.union ? 'union' : 'struct'} ${this.nameOf(id)}`, inner);
+      case 'typedef': return withName(this.nameOf(id), inner);
       case 'ptr': return this.decl(t.type, `*${inner}`, level, depth + 1);
       case 'type_tag': return this.decl(t.type, inner, level, depth + 1);
       case 'const': case 'volatile': case 'restrict': {
@@ -135,6 +145,14 @@ export class CPrinter {
 
   /** Natural alignment in bytes. */
   alignOf(id: number, depth = 0): number {
+    const known = this.aligns[id];
+    if (known !== 0) return known;
+    const a = this.computeAlign(id, depth);
+    this.aligns[id] = a;
+    return a;
+  }
+
+  private computeAlign(id: number, depth: number): number {
     if (depth > 256) throw new BtfError('type chain too deep', 0, id);
     const t = this.btf.type(id);
     switch (t.kind) {
@@ -238,8 +256,9 @@ export class CPrinter {
   enumBody(t: BtfEnum | BtfEnum64, level: number): string {
     const head = t.name ? `enum ${this.nameOf(t.id)}` : 'enum';
     const ind = this.ind(level + 1);
+    const renamed = this.enumValueNames.get(t.id);
     const lines = t.values.map((v, i) => {
-      const name = this.enumValueNames.get(`${t.id}:${i}`) ?? v.name;
+      const name = renamed?.[i] ?? v.name;
       let value: string;
       if (t.kind === 'enum64') value = `${v.value}${t.signed ? 'LL' : 'ULL'}`;
       else value = String(v.value);
@@ -263,6 +282,11 @@ export class CPrinter {
       default: return `${this.decl(id, '', 0, 0)};`;
     }
   }
+}
+
+/** `base name`, or `base` alone for an abstract declarator. */
+function withName(base: string, inner: string): string {
+  return inner ? `${base} ${inner}` : base;
 }
 
 /** One type as C: a definition for named structs, unions, enums and typedefs, else a type name. */

@@ -326,24 +326,24 @@ function calc(spec: Spec | undefined, kind: CoreReloKind, localRoot: number, lit
   return calcEnum(spec, kind);
 }
 
-const candidateIndexes = new WeakMap<Btf, Map<string, number[]>>();
+const candidateCache = new WeakMap<Btf, Map<string, number[]>>();
 
-/** Target types by essential name (built once per target BTF). */
-function candidateIndex(target: Btf): Map<string, number[]> {
-  let idx = candidateIndexes.get(target);
-  if (!idx) {
-    idx = new Map();
-    for (let id = 1; id < target.typeCount; id++) {
-      const t = target.type(id);
-      if (!t.name) continue;
-      const e = essentialName(t.name);
-      const list = idx.get(e);
-      if (list) list.push(id);
-      else idx.set(e, [id]);
-    }
-    candidateIndexes.set(target, idx);
+/**
+ * Target types whose essential name is `name`, ascending: `name` itself and
+ * `name___flavour`s. Found by name lookups rather than an index of every
+ * type, so a CO-RE load does not decode the whole kernel BTF; cached per
+ * target and name.
+ */
+function candidates(target: Btf, name: string): number[] {
+  let cache = candidateCache.get(target);
+  if (!cache) candidateCache.set(target, (cache = new Map()));
+  let ids = cache.get(name);
+  if (!ids) {
+    const flavoured = target.idsByNamePrefix(`${name}___`).filter((id) => essentialName(target.type(id).name) === name);
+    ids = [...new Set([...target.idsByName(name), ...flavoured])].sort((x, y) => x - y);
+    cache.set(name, ids);
   }
-  return idx;
+  return ids;
 }
 
 function describe(spec: Spec, kind: CoreReloKind): string {
@@ -376,7 +376,7 @@ export function resolveCoreRelocation(local: Btf, target: Btf, relo: CoreRelocat
     if (!root.name) throw new CoreError(`relocation on anonymous type [${relo.typeId}]`);
     const family = (k: BtfType['kind']): string => (k === 'enum64' ? 'enum' : k);
     let chosen: { spec: Spec; calc: Calc } | undefined;
-    for (const cid of candidateIndex(target).get(essentialName(root.name)) ?? []) {
+    for (const cid of candidates(target, essentialName(root.name))) {
       const ct = target.type(cid);
       if (family(ct.kind) !== family(root.kind)) continue;
       const m = matchSpec(localSpec, target, cid, relo.kind);

@@ -25,6 +25,8 @@ export class Btf implements StringSource {
   private readonly cache: (BtfType | undefined)[];
   private readonly strCache = new Map<number, string>();
   private nameIndex: Map<string, number[]> | undefined;
+  /** Own types by the absolute string offset of their name: cheaper to build than a Map of strings. */
+  private offsetIndex: Map<number, number[]> | undefined;
   /** Types replaced by fixups (e.g. datasec sizes an ELF loader fills in). */
   private readonly overrides = new Map<number, BtfType>();
 
@@ -115,8 +117,10 @@ export class Btf implements StringSource {
     }
     const i = id - this.firstId;
     if (!(i < this.offsets.length)) throw new BtfError(`type id ${id} does not exist (${this.typeCount} types)`, 0, id);
-    const o = this.overrides.get(id);
-    if (o) return o;
+    if (this.overrides.size > 0) {
+      const o = this.overrides.get(id);
+      if (o) return o;
+    }
     let t = this.cache[i];
     if (!t) {
       t = decodeType(this.view, this.offsets[i], id, this.littleEndian, this);
@@ -140,10 +144,72 @@ export class Btf implements StringSource {
     for (let id = 1; id < this.typeCount; id++) yield this.type(id);
   }
 
-  /** Ids of the types called `name` (base first). */
+  /** Ids of the types called `name`, ascending (base first). */
   idsByName(name: string): readonly number[] {
-    const own = this.ownIndex().get(name) ?? [];
+    const own = this.ownIdsByString(name, false) ?? this.ownIndex().get(name) ?? [];
     return this.base ? [...this.base.idsByName(name), ...own] : own;
+  }
+
+  /** Ids of the types whose name starts with `prefix` (non-empty), ascending (base first). */
+  idsByNamePrefix(prefix: string): readonly number[] {
+    if (prefix === '') throw new BtfError('empty name prefix', 0);
+    let own = this.ownIdsByString(prefix, true);
+    if (!own) {
+      own = [];
+      for (const [n, ids] of this.ownIndex()) if (n.startsWith(prefix)) own.push(...ids);
+      own.sort((a, b) => a - b);
+    }
+    return this.base ? [...this.base.idsByNamePrefix(prefix), ...own] : own;
+  }
+
+  /**
+   * Own types named `name` (or starting with it), found by searching the
+   * string sections for it and looking its offsets up; undefined when a
+   * string section is not ASCII (the caller then uses the string index).
+   * Own types may name strings of the base, so the base's offsets count.
+   */
+  private ownIdsByString(name: string, prefix: boolean): number[] | undefined {
+    if (name === '') return prefix ? undefined : [];
+    const offs: number[] = [];
+    for (let b: Btf | undefined = this; b; b = b.base) {
+      const found = b.stringOffsetsOf(name, prefix);
+      if (!found) return undefined;
+      offs.push(...found);
+    }
+    const index = this.ownOffsetIndex();
+    const ids: number[] = [];
+    for (const o of offs) {
+      const list = index.get(o);
+      if (list) ids.push(...list);
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  /** Absolute offsets of the strings of this blob's own section equal to `name` (or starting with it). */
+  private stringOffsetsOf(name: string, prefix: boolean): number[] | undefined {
+    const text = this.asciiText();
+    if (text === undefined) return undefined;
+    const out: number[] = [];
+    if (text.startsWith(prefix ? name : `${name}\0`)) out.push(this.strOffsetBase);
+    const needle = prefix ? `\0${name}` : `\0${name}\0`;
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) out.push(this.strOffsetBase + i + 1);
+    return out;
+  }
+
+  private ownOffsetIndex(): Map<number, number[]> {
+    if (!this.offsetIndex) {
+      const m = new Map<number, number[]>();
+      const le = this.littleEndian;
+      for (let i = 0; i < this.offsets.length; i++) {
+        const nameOff = this.view.getUint32(this.offsets[i], le);
+        if (nameOff === 0) continue;
+        const list = m.get(nameOff);
+        if (list) list.push(this.firstId + i);
+        else m.set(nameOff, [this.firstId + i]);
+      }
+      this.offsetIndex = m;
+    }
+    return this.offsetIndex;
   }
 
   /** Types called `name`, optionally of one kind. */

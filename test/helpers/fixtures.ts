@@ -14,7 +14,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SRC = join(ROOT, 'test/fixtures/bpf');
 export const FIXTURE_BUILD_DIR = join(ROOT, 'build/fixtures');
 
-export const FIXTURE_NAMES = ['maps', 'globals', 'subprogs', 'sections', 'core', 'core_flavors', 'struct_ops'] as const;
+export const FIXTURE_NAMES = ['maps', 'globals', 'subprogs', 'sections', 'core', 'core_flavors', 'struct_ops', 'core_task'] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 export type Endian = 'el' | 'eb';
 
@@ -103,4 +103,23 @@ export function run(cmd: string, args: string[]): string {
 
 export function toolAvailable(cmd: string): boolean {
   return hasTool(cmd, ['--version']);
+}
+
+/**
+ * The reference per-program loader (test/fixtures/bpf/tools/libbpf_load_one.c)
+ * built with cc against the system's libbpf, or why it cannot be built.
+ */
+export function libbpfLoadOne(): { path: string } | { error: string } {
+  const src = join(SRC, 'tools/libbpf_load_one.c');
+  const text = readFileSync(src);
+  const out = join(FIXTURE_BUILD_DIR, `libbpf_load_one.${createHash('sha256').update(text).digest('hex').slice(0, 16)}`);
+  if (existsSync(out)) return { path: out };
+  mkdirSync(FIXTURE_BUILD_DIR, { recursive: true });
+  try {
+    execFileSync(process.env.CC ?? 'cc', ['-O2', '-o', out + '.tmp', src, '-lbpf'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    return { error: `cannot build ${src} (needs cc and libbpf-dev): ${(e as Error).message.split('\n')[0]}` };
+  }
+  renameSync(out + '.tmp', out);
+  return { path: out };
 }
