@@ -14,6 +14,7 @@ import { applyCoreRelocations, ATTACH_TYPES, type CollectionSpec, type MapSpec, 
 import { BpfkitError, NotSupportedError } from '../errors/index.js';
 import { slotIndex, type Insn } from '../isa/index.js';
 import { kernelBtf, loadBtf, type KernelBtf } from './btf.js';
+import { encodeKconfigValue, kernelConfig } from './kconfig.js';
 import { MAP_FLAG } from './constants.js';
 import { KernelArgumentError, VerifierError } from './errors.js';
 import { BpfMap, createMap, openPinnedMap } from './map.js';
@@ -134,8 +135,15 @@ function kconfigValue(ms: MapSpec, spec: CollectionSpec): Uint8Array {
   const v = new DataView(data.buffer);
   for (const e of spec.externs) {
     if (e.kind !== 'kconfig') continue;
-    if (e.name === 'LINUX_KERNEL_VERSION' && e.size >= 4) v.setUint32(e.offset, kernelVersionCode(), true);
-    else if (!e.weak) throw new NotSupportedError(`kconfig extern ${e.name}`, 'only LINUX_KERNEL_VERSION is provided; declare others __weak');
+    if (e.name === 'LINUX_KERNEL_VERSION' && e.size >= 4) {
+      v.setUint32(e.offset, kernelVersionCode(), true);
+      continue;
+    }
+    const raw = kernelConfig().get(e.name);
+    const value = raw === undefined ? undefined : encodeKconfigValue(raw, e.size);
+    if (value) data.set(value, e.offset);
+    else if (raw !== undefined) throw new KernelArgumentError(`kconfig extern ${e.name}: value ${raw} does not fit its ${e.size}-byte type`);
+    else if (!e.weak) throw new NotSupportedError(`kconfig extern ${e.name}`, 'the running kernel\'s config (/proc/config.gz or /boot/config-*) does not set it; declare it __weak');
   }
   return data;
 }
@@ -368,7 +376,7 @@ export function loadCollection(spec: CollectionSpec, opts: LoadOptions = {}): Co
           throw new NotSupportedError(`${p.section.split('/')[0]} programs (BPF trampolines)`, `the kernel refuses to load '${p.name}' with EPERM although we are privileged`, { cause: e });
         }
         // Func/line info the kernel refuses must not cost the program: retry bare.
-        if (!(e instanceof VerifierError && btf && /func_info|line_info|BTF/i.test(e.log.split('\n').slice(0, 3).join('\n')))) throw e;
+        if (!(e instanceof VerifierError && btf && /func[_ ]info|line[_ ]info|BTF/i.test(e.log.split('\n').slice(0, 3).join('\n')))) throw e;
         prog = load(false);
       }
       programs.set(p.name, prog);

@@ -35,15 +35,8 @@ import { runtimeFixtureNames, runtimeFixturePath } from '../runtime/fixtures.js'
 checkFdLeaks();
 
 const SHARED_PROGS = '/work/shared/bench/progs';
-/**
- * Disagreements we know of, with the reason; any other fails the test.
- * globals.bpf.c reads CONFIG_BPF_SYSCALL (a non-weak .kconfig extern):
- * libbpf fills it from /proc/config.gz, src/kernel's loadCollection only
- * provides LINUX_KERNEL_VERSION, so we refuse the object.
- */
-const KNOWN: readonly { match: RegExp; why: string }[] = [
-  { match: /^globals[/:]/, why: 'src/kernel fills .kconfig with LINUX_KERNEL_VERSION only; libbpf reads /proc/config.gz' },
-];
+/** Disagreements we know of and accept, with the reason (none today). */
+const KNOWN: readonly { match: RegExp; why: string }[] = [];
 
 const RUNNABLE = new Set(['xdp', 'sched_cls', 'sched_act', 'socket_filter']);
 
