@@ -20,3 +20,12 @@ export class CbpfParseError extends BpfkitError {
     super(`${line}:${column}: ${reason}`, options);
   }
 }
+
+/**
+ * A libpcap-dialect run that took more backward jumps than its budget: the
+ * program is looping (libpcap itself would spin forever; protochain does on
+ * some malformed IPv4 AH headers). `index` is the jump that ran out.
+ */
+export class CbpfLoopError extends CbpfError {
+  override readonly code = 'CBPF_LOOP';
+}

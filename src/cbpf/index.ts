@@ -4,17 +4,22 @@
  *
  * Decode and encode the 8-byte wire format; print and parse the listings of
  * `tcpdump -d`, `-dd` and `-ddd`; check a program as the kernel does
- * (bpf_check_classic); run it with libpcap's (or Linux's) semantics; and
- * convert it to eBPF with the kernel's rules (bpf_convert_filter).
+ * (bpf_check_classic); run it with libpcap's (or Linux's) semantics,
+ * interpreted or compiled to a JavaScript function, on packets anywhere in a
+ * buffer; and convert it to eBPF with the kernel's rules
+ * (bpf_convert_filter), to run on the VM's engines (EbpfFilter) or load
+ * into the kernel.
  * See the kernel's Documentation/networking/filter.rst.
  */
 export * from './insn.js';
 export * from './errors.js';
 export * from './ancillary.js';
-export { decodeSockFilter, encodeSockFilter, validateFields, SOCK_FILTER_SIZE } from './codec.js';
+export { decodeSockFilter, encodeSockFilter, validateFields, SOCK_FILTER_SIZE, type SockFilterCodecOptions } from './codec.js';
 export { dumpFilter, formatInsn, imageParts, bytecodeString, type DumpLevel } from './image.js';
 export { parseListing, parseDump, parseDumpC, parseDumpDecimal, detectFormat, type ListingFormat } from './parse.js';
 export { checkClassic, isValidClassic, ALLOWED_CODES } from './check.js';
-export { runCbpf, type SkbMeta, type CbpfRunOptions } from './run.js';
+export { runCbpf, prepareCbpf, PreparedCbpf, CBPF_LOOP_BUDGET, type SkbMeta, type CbpfRunOptions, type CbpfPrepareOptions, type PrepareCbpfOptions } from './run.js';
+export { compileCbpfToJs, type CompiledCbpf } from './compile-js.js';
 export { cbpfToEbpf, CbpfConvertError, type ConvertOptions } from './to-ebpf.js';
+export { EbpfFilter } from './ebpf-filter.js';
 export { SK_BUFF, SK_BUFF_CONTEXT_SIZE, skBuffContext } from './skbuff.js';

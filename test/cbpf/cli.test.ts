@@ -78,3 +78,16 @@ test('run counts the packets tcpdump -r counts with the same filter', async () =
     }
   }
 });
+
+test('--big-endian reads and writes raw programs in a big-endian host\'s order', async () => {
+  const text = join(dir, 'be-src.txt');
+  writeFileSync(text, tcpdumpListing('ip and udp', 1));
+  const raw = join(dir, 'be.bin');
+  const r = await cli('cbpf', 'dump', text, '--raw', '-o', raw, '--big-endian');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual([...readFileSync(raw).subarray(0, 8)], [0x00, 0x28, 0, 0, 0, 0, 0, 12]); // ldh [12]
+  const back = await cli('cbpf', 'dump', raw, '--big-endian');
+  assert.equal(back.out, tcpdumpListing('ip and udp', 1));
+  const wrong = await cli('cbpf', 'dump', raw);
+  assert.notEqual(wrong.out, back.out);
+});

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { SockFilter } from '../../src/cbpf/index.js';
 
 /** Path of a C helper from ./fixtures, built once per source hash (clang-19 is required, and libpcap-dev for bpf-dump). */
-export function cTool(name: 'bpf-dump' | 'attach-filter' | 'bpf-filter' | 'udp-filter'): string {
+export function cTool(name: 'bpf-dump' | 'attach-filter' | 'bpf-filter' | 'udp-filter' | 'packet-filter'): string {
   const source = new URL(`./fixtures/${name}.c`, import.meta.url).pathname;
   const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
   const bin = join(tmpdir(), `bpfkit-${name}-${hash}`);
@@ -67,4 +67,21 @@ export function kernelUdpFilter(cases: readonly { prog: readonly SockFilter[]; p
     if (Number.isNaN(received)) throw new Error(`udp-filter: ${l}`);
     return { sport, dport, received };
   });
+}
+
+/**
+ * Run classic filters in the kernel on whole frames (from the link header,
+ * as libpcap's filters see them): SO_ATTACH_FILTER on a packet socket on the
+ * loopback of a fresh network namespace (see fixtures/packet-filter.c). For
+ * each program, per frame: the bytes delivered (min(result, length)) or -1;
+ * or the errno of a refused attach. Throws with the reason when the setup fails.
+ */
+export function kernelPacketFilter(frames: readonly Uint8Array[], programs: readonly (readonly SockFilter[])[]): (number[] | { errno: number })[] {
+  const input = [String(frames.length), ...frames.map((f) => [f.length, ...f].join(' ')),
+    ...programs.map((p) => [p.length, ...p.map((f) => `${f.code} ${f.jt} ${f.jf} ${f.k >>> 0}`)].join(' '))].join('\n') + '\n';
+  const out = execFileSync(cTool('packet-filter'), [], { input, encoding: 'utf8', maxBuffer: 256 << 20 }).split('\n');
+  if (out[0] !== 'ready') throw new Error(`packet-filter: ${out[0]}`);
+  const lines = out.slice(1, 1 + programs.length);
+  if (lines.length !== programs.length || lines.some((l) => l.startsWith('error'))) throw new Error(`packet-filter: ${out.slice(1).find((l) => l.startsWith('error')) ?? 'short output'}`);
+  return lines.map((l) => (l.startsWith('attach ') ? { errno: Number(l.slice(7)) } : l.split(' ').map(Number)));
 }

@@ -26,6 +26,9 @@ Commands:
   run FILE --pcap CAPTURE [--dialect libpcap|linux] [-v]
                                       count the packets the filter accepts
 
+Raw programs are little-endian; --big-endian reads (and dump --raw writes)
+them in a big-endian host's order (s390x, ppc64).
+
 Run 'bpfkit cbpf COMMAND --help' for a command's options.
 `;
 
@@ -61,13 +64,13 @@ it accepts. -v prints each accepted packet's number and snap length.
 };
 
 /** Raw sock_filter bytes, or a text listing. */
-export function loadFilter(bytes: Uint8Array, name: string): SockFilter[] {
+export function loadFilter(bytes: Uint8Array, name: string, bigEndian = false): SockFilter[] {
   const textual = bytes.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
   if (!textual || bytes.length === 0) {
     if (bytes.length % 8 !== 0 || bytes.length === 0) {
       throw new UsageError(`${name}: neither text nor whole 8-byte sock_filter instructions (${bytes.length} bytes)`);
     }
-    return decodeSockFilter(bytes);
+    return decodeSockFilter(bytes, { bigEndian });
   }
   return parseListing(new TextDecoder().decode(bytes));
 }
@@ -100,7 +103,8 @@ function parseArgs(cmd: string, argv: string[], flags: readonly string[], valued
 }
 
 export default async function cbpf(argv: string[], io: CommandIo): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const bigEndian = argv.includes('--big-endian');
+  const [cmd, ...rest] = argv.filter((a) => a !== '--big-endian');
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     io.stdout(USAGE);
     return cmd === undefined ? 2 : 0;
@@ -113,11 +117,11 @@ export default async function cbpf(argv: string[], io: CommandIo): Promise<numbe
   switch (cmd) {
     case 'dump': {
       const a = parseArgs(cmd, rest, ['-d', '-dd', '-ddd', '--bytecode', '--raw'], ['-o']);
-      const prog = loadFilter(await readInput(a.file!, io), a.file!);
+      const prog = loadFilter(await readInput(a.file!, io), a.file!, bigEndian);
       const out = a.values.get('-o');
       if (a.flags.has('--raw')) {
         if (out === undefined) throw new UsageError('cbpf dump: --raw needs -o OUT');
-        writeFileSync(out, encodeSockFilter(prog));
+        writeFileSync(out, encodeSockFilter(prog, { bigEndian }));
         return 0;
       }
       const text = a.flags.has('--bytecode') ? `${bytecodeString(prog)}\n`
@@ -128,14 +132,14 @@ export default async function cbpf(argv: string[], io: CommandIo): Promise<numbe
     }
     case 'check': {
       const a = parseArgs(cmd, rest, [], []);
-      const prog = loadFilter(await readInput(a.file!, io), a.file!);
+      const prog = loadFilter(await readInput(a.file!, io), a.file!, bigEndian);
       checkClassic(prog);
       io.stdout(`${a.file}: ok, ${prog.length} instruction${prog.length === 1 ? '' : 's'}\n`);
       return 0;
     }
     case 'to-ebpf': {
       const a = parseArgs(cmd, rest, [], ['-o']);
-      const insns = cbpfToEbpf(loadFilter(await readInput(a.file!, io), a.file!));
+      const insns = cbpfToEbpf(loadFilter(await readInput(a.file!, io), a.file!, bigEndian));
       const out = a.values.get('-o');
       if (out !== undefined) writeFileSync(out, encode(insns));
       else io.stdout(`${formatProgram(insns)}\n`);
@@ -147,7 +151,7 @@ export default async function cbpf(argv: string[], io: CommandIo): Promise<numbe
       if (pcap === undefined) throw new UsageError('cbpf run: --pcap CAPTURE is required');
       const dialect = a.values.get('--dialect') ?? 'libpcap';
       if (dialect !== 'libpcap' && dialect !== 'linux') throw new UsageError(`cbpf run: --dialect takes libpcap or linux, not '${dialect}'`);
-      const prog = loadFilter(await readInput(a.file!, io), a.file!);
+      const prog = loadFilter(await readInput(a.file!, io), a.file!, bigEndian);
       checkClassic(prog);
       let total = 0;
       let matched = 0;

@@ -1,18 +1,25 @@
 /**
  * `bpfkit tcpdump`: compile pcap filter expressions the way tcpdump does
  * (`-d`, `-dd`, `-ddd`, `-O`, `-y`, `-s`), and filter capture files
- * (`-r in.pcap [-w out.pcap]`), printing how many packets matched.
+ * (`-r in.pcap [-w out.pcap]`), printing how many packets matched. The
+ * -w output is byte for byte what tcpdump -r -w writes. Filters run with
+ * libpcap's semantics, backward jumps (protochain) included; a filter that
+ * loops on a packet (where libpcap would spin forever) rejects it, with a
+ * warning naming the packet.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dumpFilter, runCbpf, type DumpLevel, type SockFilter } from '../../cbpf/index.js';
-import { LINKTYPE, linkTypeFromName, linkTypeName, readCaptureSync, writePcap, type PacketToWrite } from '../../pcap/index.js';
+import { closeSync, openSync, read, readFileSync, readSync, writeSync } from 'node:fs';
+import { CbpfLoopError, dumpFilter, EbpfFilter, prepareCbpf, type DumpLevel, type SockFilter } from '../../cbpf/index.js';
+import {
+  filterPcapRecords, LINKTYPE, linkTypeFromName, linkTypeName, parseCapture, pcapFileHeader, PcapWriter,
+  PCAP_HEADER_SIZE, PCAP_RECORD_HEADER_SIZE, type InPlaceFilter, type PcapFileHeader,
+} from '../../pcap/index.js';
 import { compileFilter, type LinkType } from '../../pcap/filter/index.js';
-import { NotSupportedError } from '../../errors/index.js';
+import { isEngine, registerEngine, type Engine } from '../../vm/index.js';
 import { UsageError, type CommandIo } from '../io.js';
 
 const USAGE = `Usage:
   bpfkit tcpdump [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-i IFACE] EXPRESSION...
-  bpfkit tcpdump -r IN.pcap [-w OUT.pcap] [-O] [-d|-dd|-ddd] EXPRESSION...
+  bpfkit tcpdump -r IN.pcap [-w OUT.pcap] [--engine cbpf|interp|jit] [-O] [-d|-dd|-ddd] EXPRESSION...
 
 Options:
   -d, -dd, -ddd  print the compiled filter as tcpdump does (default -d when not reading a file)
@@ -22,7 +29,11 @@ Options:
   -i IFACE       compile for a live Linux capture, as tcpdump -i IFACE -d does (VLAN tags from skb
                  metadata, inbound/outbound/ifindex from SKF_AD_* data); nothing is captured
   -r FILE        read packets from a pcap or pcapng file and count those the filter accepts
-  -w FILE        with -r: write the accepted packets to FILE (pcap)
+  -w FILE        with -r: write the accepted packets to FILE (pcap, as tcpdump -w writes it)
+  --engine E     with -r: run the classic filter itself (cbpf, the default and the fastest: compiled
+                 to JavaScript, or interpreted), or converted to eBPF as the kernel does, on the VM's
+                 interpreter (interp) or WebAssembly JIT (jit). Filters that jump backwards
+                 (protochain) always run as classic BPF: the kernel's rules refuse them.
 `;
 
 const SUPPORTED: Record<number, LinkType> = {
@@ -42,11 +53,12 @@ interface Options {
   read?: string;
   write?: string;
   live: boolean;
+  engine: Engine | 'cbpf';
   expr: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { optimize: true, live: false, expr: [] };
+  const o: Options = { optimize: true, live: false, engine: 'cbpf', expr: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -78,6 +90,12 @@ function parseArgs(argv: string[]): Options {
       case '-r': o.read = value(); break;
       case '-i': value(); o.live = true; break;
       case '-w': o.write = value(); break;
+      case '--engine': {
+        const v = value();
+        if (v !== 'cbpf' && !isEngine(v)) throw new UsageError(`unknown engine '${v}' (cbpf, interp or jit)`);
+        o.engine = v;
+        break;
+      }
       case '--':
         o.expr.push(...argv.slice(i + 1));
         i = argv.length;
@@ -98,6 +116,206 @@ function compileFor(o: Options, linkType: number, snaplen: number): SockFilter[]
   return compileFilter(o.expr.join(' '), { linkType: name, optimize: o.optimize, snaplen, live: o.live });
 }
 
+/**
+ * The filter as a function on packet bytes in place. A filter that loops
+ * (protochain on a malformed header; libpcap would spin forever) rejects the
+ * packet, and the packet's number goes to `looped` (calls are one per packet, in order).
+ */
+function runnerFor(filter: readonly SockFilter[], engine: Engine | 'cbpf', looped: number[]): InPlaceFilter {
+  // Backward jumps (protochain) are libpcap-only: the kernel's rules, and so the conversion, refuse them.
+  const loops = filter.some((f) => f.code === 0x05 && f.k >= 0x80000000);
+  if (engine !== 'cbpf' && !loops) {
+    const e = new EbpfFilter(filter, engine);
+    return (buf, start, caplen, wirelen) => e.run(buf, start, caplen, wirelen);
+  }
+  const run = prepareCbpf(filter, { dialect: 'libpcap' }).asFunction();
+  if (!loops) return run;
+  let calls = 0;
+  return (buf, start, caplen, wirelen) => {
+    calls++;
+    try {
+      return run(buf, start, caplen, wirelen);
+    } catch (e) {
+      if (!(e instanceof CbpfLoopError)) throw e;
+      looped.push(calls);
+      return 0;
+    }
+  };
+}
+
+/** Buffered writes of whole records to a file descriptor. */
+class RecordSink {
+  private readonly buf = new Uint8Array(1 << 20);
+  private used = 0;
+  constructor(private readonly fd: number) {}
+
+  write(bytes: Uint8Array, start: number, length: number): void {
+    if (this.used + length > this.buf.length) this.flush();
+    if (length > this.buf.length) {
+      writeAll(this.fd, bytes, start, length);
+      return;
+    }
+    const out = this.buf;
+    let o = this.used;
+    // A view per record costs more than copying a small record byte by byte.
+    if (length >= 512) out.set(bytes.subarray(start, start + length), o);
+    else for (let i = start, e = start + length; i < e; i++) out[o++] = bytes[i];
+    this.used += length;
+  }
+
+  flush(): void {
+    writeAll(this.fd, this.buf, 0, this.used);
+    this.used = 0;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array, start: number, length: number): void {
+  while (length > 0) {
+    const n = writeSync(fd, bytes, start, length);
+    start += n;
+    length -= n;
+  }
+}
+
+interface FilterCounts {
+  matched: number;
+  total: number;
+  /** File offset of a truncated last record, where reading stopped. */
+  truncatedAt?: number;
+}
+
+/** Bytes per read. */
+const CHUNK = 1 << 20;
+/** Room kept in front of each read for the partial record left over from the previous chunk. */
+const HEAD_ROOM = 1 << 16;
+
+const readAsync = (fd: number, buf: Uint8Array, at: number, length: number): Promise<number> =>
+  new Promise((resolve, reject) => read(fd, buf, at, length, null, (err, n) => (err ? reject(err) : resolve(n))));
+
+/**
+ * Classic pcap, the fast path: two buffers, one being read (by libuv's
+ * thread pool, so the kernel's copy overlaps the filtering) while the filter
+ * runs on the records of the other where they lie. Accepted records are
+ * copied to the output unchanged when the file is little-endian with
+ * microseconds (what tcpdump -w writes), and re-encoded otherwise.
+ */
+async function filterPcap(fd: number, header: PcapFileHeader, run: InPlaceFilter, outFd: number | undefined): Promise<FilterCounts> {
+  const counts: FilterCounts = { matched: 0, total: 0 };
+  const sink = outFd === undefined ? undefined : new RecordSink(outFd);
+  const verbatim = header.littleEndian && !header.nano;
+  const writer = new PcapWriter({ linkType: header.rawLinkType, snaplen: header.snaplen });
+  if (sink) {
+    sink.write(writer.header(), 0, PCAP_HEADER_SIZE);
+    if (verbatim) sink.flush();
+  }
+  const matches = new Int32Array(CHUNK / PCAP_RECORD_HEADER_SIZE);
+  let head = HEAD_ROOM;
+  let cur = new Uint8Array(head + CHUNK);
+  let nxt = new Uint8Array(head + CHUNK);
+  let start = head;
+  let n = await readAsync(fd, cur, head, CHUNK);
+  let end = head + n;
+  let fileOffset = PCAP_HEADER_SIZE - head; // file offset of cur[0]
+  const emit = (buf: Uint8Array, rec: number): void => {
+    const caplen = readU32(buf, rec + 8, header.littleEndian);
+    const record = writer.packet({
+      data: buf.subarray(rec + PCAP_RECORD_HEADER_SIZE, rec + PCAP_RECORD_HEADER_SIZE + caplen),
+      wirelen: readU32(buf, rec + 12, header.littleEndian),
+      timestamp: { seconds: readU32(buf, rec, header.littleEndian), fraction: readU32(buf, rec + 4, header.littleEndian), unitsPerSecond: header.nano ? 1e9 : 1e6 },
+    });
+    sink!.write(record, 0, record.length);
+  };
+  /** Filter the complete records of buf[from..to); returns where the first incomplete one starts. */
+  const chunk = (buf: Uint8Array, from: number, to: number): number => {
+    let pos = from;
+    // Accepted records move down to `from` (copyWithin: no allocation) and are written at once.
+    let kept = from;
+    for (;;) {
+      const r = filterPcapRecords(buf, pos, to, header, run, matches, fileOffset, counts.total);
+      counts.total += r.count;
+      counts.matched += r.matched;
+      if (sink) {
+        for (let i = 0; i < r.matched; i++) {
+          const rec = matches[i];
+          if (!verbatim) {
+            emit(buf, rec);
+            continue;
+          }
+          const len = PCAP_RECORD_HEADER_SIZE + readU32(buf, rec + 8, true);
+          if (kept !== rec) buf.copyWithin(kept, rec, rec + len);
+          kept += len;
+        }
+      }
+      const done = r.next === pos || r.matched < matches.length;
+      pos = r.next;
+      if (done) break;
+    }
+    if (kept > from) writeAll(outFd!, buf, from, kept - from);
+    return pos;
+  };
+  for (;;) {
+    const pending = n === 0 ? undefined : readAsync(fd, nxt, head, CHUNK);
+    // If the filter throws first, a failing read must not become an unhandled rejection.
+    pending?.catch(() => undefined);
+    const pos = chunk(cur, start, end);
+    const left = end - pos;
+    if (pending === undefined) {
+      // tcpdump stops at a truncated last record, after the packets before it.
+      if (left > 0) counts.truncatedAt = fileOffset + pos;
+      break;
+    }
+    n = await pending;
+    let target = nxt;
+    let newHead = head;
+    if (left > head) {
+      // A record larger than the head room: grow both buffers.
+      newHead = Math.max(left, head * 2);
+      target = new Uint8Array(newHead + CHUNK);
+      target.set(nxt.subarray(head, head + n), newHead);
+    }
+    target.set(cur.subarray(pos, end), newHead - left);
+    fileOffset += pos - (newHead - left);
+    // The buffer just filtered is the next one read into (a new one when the head room grew).
+    nxt = newHead === head ? cur : new Uint8Array(newHead + CHUNK);
+    cur = target;
+    head = newHead;
+    start = head - left;
+    end = head + n;
+  }
+  sink?.flush();
+  return counts;
+}
+
+const readU32 = (b: Uint8Array, o: number, little: boolean): number =>
+  little ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0 : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+
+/** pcapng (or anything else CaptureParser reads): packets as objects, written as pcap. */
+function filterOther(bytes: Uint8Array, run: InPlaceFilter, linkType: number, snaplen: number, outFd: number | undefined): FilterCounts {
+  const counts: FilterCounts = { matched: 0, total: 0 };
+  const sink = outFd === undefined ? undefined : new RecordSink(outFd);
+  const writer = new PcapWriter({ linkType, snaplen });
+  if (sink) sink.write(writer.header(), 0, PCAP_HEADER_SIZE);
+  for (const p of parseCapture(bytes)) {
+    if (p.linkType !== linkType) continue;
+    counts.total++;
+    if (run(p.data, 0, p.data.length, p.wirelen) === 0) continue;
+    counts.matched++;
+    if (sink) {
+      const record = writer.packet({ data: p.data, wirelen: p.wirelen, timestamp: p.timestamp });
+      sink.write(record, 0, record.length);
+    }
+  }
+  sink?.flush();
+  return counts;
+}
+
+function readHead(fd: number): Uint8Array {
+  const head = new Uint8Array(PCAP_HEADER_SIZE);
+  let got = 0;
+  for (let n = -1; n !== 0 && got < head.length; got += n) n = readSync(fd, head, got, head.length - got, null);
+  return head.subarray(0, got);
+}
+
 export default async function tcpdump(argv: string[], io: CommandIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout(USAGE);
@@ -109,26 +327,51 @@ export default async function tcpdump(argv: string[], io: CommandIo): Promise<nu
     io.stdout(dumpFilter(filter, o.level ?? 1));
     return 0;
   }
-  const packets = readCaptureSync(new Uint8Array(readFileSync(o.read)));
-  // Like tcpdump, the file decides the link type and the snapshot length.
-  const linkType = packets[0]?.linkType ?? o.linkType ?? LINKTYPE.EN10MB;
-  const filter = compileFor(o, linkType, o.snaplen ?? 262144);
-  if (o.level !== undefined) {
-    io.stdout(dumpFilter(filter, o.level));
-    return 0;
-  }
-  // protochain loops with backward `ja`, which libpcap's interpreter allows but runCbpf does not (yet).
-  if (filter.some((f) => f.code === 0x05 && f.k >= 0x80000000)) {
-    throw new NotSupportedError('filtering with protochain', 'its program jumps backwards, which the cBPF interpreter refuses');
-  }
-  const kept: PacketToWrite[] = [];
-  for (const p of packets) {
-    if (p.linkType !== linkType) continue;
-    if (runCbpf(filter, p.data, { wirelen: p.wirelen, dialect: 'libpcap' }) !== 0) {
-      kept.push({ data: p.data, wirelen: p.wirelen, timestamp: p.timestamp });
+  const fd = openSync(o.read, 'r');
+  let counts: FilterCounts;
+  const looped: number[] = [];
+  try {
+    const header = pcapFileHeader(readHead(fd));
+    let linkType: number;
+    let bytes: Uint8Array | undefined;
+    let snaplen = o.snaplen ?? 262144;
+    if (header) {
+      // Like tcpdump, the file decides the link type and the snapshot length.
+      linkType = header.linkType;
+      snaplen = o.snaplen ?? (header.snaplen || 262144);
+    } else {
+      bytes = new Uint8Array(readFileSync(o.read));
+      linkType = parseCapture(bytes).next().value?.linkType ?? o.linkType ?? LINKTYPE.EN10MB;
     }
+    const filter = compileFor(o, linkType, snaplen);
+    if (o.level !== undefined) {
+      io.stdout(dumpFilter(filter, o.level));
+      return 0;
+    }
+    if (o.engine === 'jit') {
+      // The WebAssembly JIT depends on src/vm, so it joins prepare()'s engines from here, and only when asked for.
+      const { compile } = await import('../../jit/index.js');
+      registerEngine('jit', compile);
+    }
+    const run = runnerFor(filter, o.engine, looped);
+    const outFd = o.write === undefined ? undefined : openSync(o.write, 'w');
+    try {
+      counts = header ? await filterPcap(fd, header, run, outFd) : filterOther(bytes!, run, linkType, snaplen, outFd);
+    } finally {
+      if (outFd !== undefined) closeSync(outFd);
+    }
+  } finally {
+    closeSync(fd);
   }
-  if (o.write) writeFileSync(o.write, writePcap(kept, { linkType }));
-  io.stdout(`${kept.length} of ${packets.length} packets matched\n`);
+  for (const n of looped.slice(0, 10)) {
+    io.stderr(`packet ${n}: the filter loops (libpcap would never finish it); packet rejected\n`);
+  }
+  if (looped.length > 10) io.stderr(`... and ${looped.length - 10} more looping packets\n`);
+  io.stdout(`${counts.matched} of ${counts.total} packets matched\n`);
+  if (counts.truncatedAt !== undefined) {
+    // As tcpdump: the packets before it are filtered and written, and the exit status says the file is damaged.
+    io.stderr(`packet ${counts.total + 1}: truncated record at byte ${counts.truncatedAt}\n`);
+    return 1;
+  }
   return 0;
 }
