@@ -195,6 +195,18 @@ function regBoundOffset(r: Scalar): void {
 
 /** reg_bounds_sync: let the tnum and the four ranges inform each other. */
 export function boundsSync(r: Scalar): void {
+  // Fast paths (exact): a constant whose ranges all hold it collapses to that
+  // constant; a fully unknown value with full ranges learns nothing.
+  const t = r.varOff;
+  if (t.mask === 0n) {
+    const v = t.value, sv = s64(v), v32 = u32(v), sv32 = s32(v);
+    if (r.umin <= v && v <= r.umax && r.smin <= sv && sv <= r.smax && r.u32min <= v32 && v32 <= r.u32max && r.s32min <= sv32 && sv32 <= r.s32max) {
+      r.umin = r.umax = v; r.smin = r.smax = sv; r.u32min = r.u32max = v32; r.s32min = r.s32max = sv32;
+      return;
+    }
+  } else if (isUnbounded(r)) {
+    return;
+  }
   updateRegBounds(r);
   regDeduceBounds(r);
   regDeduceBounds(r);
@@ -222,8 +234,31 @@ export function zext32To64(r: Scalar): void {
 }
 
 /** Truncate to `size` bytes (coerce_reg_to_size), as after a narrow load. */
+/** Fully unknown: every bit unknown and every range full. */
+function isUnbounded(r: Scalar): boolean {
+  return r.varOff.mask === U64 && r.umin === 0n && r.umax === U64 && r.smin === S64_MIN && r.smax === S64_MAX &&
+    r.u32min === 0n && r.u32max === U32 && r.s32min === S32_MIN && r.s32max === S32_MAX;
+}
+
+/** coerceToSize of a fully unknown value, per size: every narrow load starts from one, so it is computed once. */
+const unknownCoerced = new Map<number, Scalar>();
+
 export function coerceToSize(r: Scalar, size: number): void {
   if (size >= 8) return;
+  if (isUnbounded(r)) {
+    let c = unknownCoerced.get(size);
+    if (!c) {
+      c = unknownScalar();
+      coerceToSizeSlow(c, size);
+      unknownCoerced.set(size, c);
+    }
+    Object.assign(r, c);
+    return;
+  }
+  coerceToSizeSlow(r, size);
+}
+
+function coerceToSizeSlow(r: Scalar, size: number): void {
   r.varOff = { value: r.varOff.value & ((1n << BigInt(size * 8)) - 1n), mask: r.varOff.mask & ((1n << BigInt(size * 8)) - 1n) };
   const m = (1n << BigInt(size * 8)) - 1n;
   if ((r.umin & ~m) === (r.umax & ~m)) {
@@ -479,12 +514,32 @@ export function canComputeRange(op: ScalarAluOp, src: Scalar, width: 32 | 64): b
   }
 }
 
+function constAlu64(op: ScalarAluOp, a: bigint, b: bigint): bigint | undefined {
+  switch (op) {
+    case 'add': return u64(a + b);
+    case 'sub': return u64(a - b);
+    case 'mul': return u64(a * b);
+    case 'and': return a & b;
+    case 'or': return a | b;
+    case 'xor': return a ^ b;
+    case 'lsh': return u64(a << b);
+    case 'rsh': return a >> b;
+    case 'arsh': return u64(s64(a) >> b);
+    default: return undefined;
+  }
+}
+
 /**
  * dst = dst op src on scalars (adjust_scalar_min_max_vals). Returns the new
  * dst; inputs are not modified.
  */
 export function scalarAlu(op: ScalarAluOp, dstIn: Scalar, src: Scalar, width: 32 | 64): Scalar {
   if (!canComputeRange(op, src, width)) return unknownScalar();
+  // Two 64-bit constants give a constant (the tnum is exact and the range sync collapses to it), computed directly.
+  if (width === 64 && dstIn.varOff.mask === 0n && src.varOff.mask === 0n) {
+    const c = constAlu64(op, dstIn.varOff.value, src.varOff.value);
+    if (c !== undefined) return knownScalar(c);
+  }
   const d = copyScalar(dstIn);
   const alu32 = width === 32;
   switch (op) {

@@ -118,13 +118,15 @@ function checkReachable(at: readonly (Insn | undefined)[]): void {
 const R = (n: number): number => 1 << n;
 const ARGS = R(1) | R(2) | R(3) | R(4) | R(5);
 const CALLER_SAVED = R(0) | ARGS;
+/** The bit of a register operand; 0 for an immediate. Module-level: closures in hot functions cost an allocation per call. */
+const srcBit = (s: unknown): number => (typeof s === 'number' ? R(s) : 0);
 
 /** Number of registers a helper call reads; unknown or unavailable helpers read all five. */
 export type HelperArity = (id: number) => number;
 
 function useDef(i: Insn | undefined, arity: HelperArity): { use: number; def: number } {
   if (!i) return { use: 0, def: 0 };
-  const reg = (s: unknown): number => (typeof s === 'number' ? R(s) : 0);
+  const reg = srcBit;
   switch (i.kind) {
     case 'alu': return { use: (i.op === 'mov' ? 0 : R(i.dst)) | reg(i.src), def: R(i.dst) };
     case 'neg': case 'endian': return { use: R(i.dst), def: R(i.dst) };
@@ -176,6 +178,37 @@ function computeLiveness(at: readonly (Insn | undefined)[], arity: HelperArity):
   return live;
 }
 
+/** One backward step of computePrecision over instruction i. */
+function precisionStep(i: Insn | undefined, out: number, retChecked: boolean): number {
+  if (!i) return out;
+  const reg = srcBit;
+  switch (i.kind) {
+    case 'alu': {
+      const d = R(i.dst);
+      const keep = out & ~d;
+      const dstRel = (out & d) !== 0;
+      if (i.op === 'mov') return keep | (dstRel ? reg(i.src) : 0);
+      // A register operand may be pointer arithmetic, which needs the scalar's exact range.
+      const ptrArith = (i.op === 'add' || i.op === 'sub') ? reg(i.src) | (typeof i.src === 'number' ? d : 0) : 0;
+      return keep | (dstRel ? d | reg(i.src) : 0) | ptrArith;
+    }
+    case 'neg': case 'endian': return out;
+    case 'movsx': return (out & ~R(i.dst)) | (out & R(i.dst) ? R(i.src) : 0);
+    case 'lddw': return out & ~R(i.dst);
+    case 'ldabs': return (out & ~CALLER_SAVED) | R(6);
+    case 'ldind': return (out & ~CALLER_SAVED) | R(6) | R(i.src);
+    case 'ldx': return (out & ~R(i.dst)) | R(i.src);
+    case 'st': return out | R(i.dst);
+    case 'stx': return out | R(i.dst) | R(i.src);
+    case 'atomic': return out | R(i.dst) | R(i.src) | (i.op === 'cmpxchg' ? R(0) : 0);
+    case 'jmp': return out | R(i.dst) | reg(i.src);
+    case 'call': case 'call_local': case 'call_kfunc': return (out & ~CALLER_SAVED) | ARGS;
+    case 'callx': return (out & ~CALLER_SAVED) | ARGS | R(i.dst);
+    case 'exit': return retChecked ? R(0) : 0;
+    default: return out;
+  }
+}
+
 /**
  * Backward analysis: a register is precision-relevant when its value can reach
  * a safety decision (a branch, an address, a helper argument, pointer
@@ -185,42 +218,13 @@ function computePrecision(at: readonly (Insn | undefined)[], retChecked: boolean
   const n = at.length;
   const rel = new Array<number>(n).fill(0);
   const succ = at.map((i, t) => (i?.kind === 'call_local' || i?.kind === 'lddw' ? [t + (i.kind === 'lddw' ? 2 : 1)] : successors(at, t)).filter((w) => w >= 0 && w < n));
-  const step = (i: Insn | undefined, out: number): number => {
-    if (!i) return out;
-    const reg = (s: unknown): number => (typeof s === 'number' ? R(s) : 0);
-    switch (i.kind) {
-      case 'alu': {
-        const d = R(i.dst);
-        const keep = out & ~d;
-        const dstRel = (out & d) !== 0;
-        if (i.op === 'mov') return keep | (dstRel ? reg(i.src) : 0);
-        // A register operand may be pointer arithmetic, which needs the scalar's exact range.
-        const ptrArith = (i.op === 'add' || i.op === 'sub') ? reg(i.src) | (typeof i.src === 'number' ? d : 0) : 0;
-        return keep | (dstRel ? d | reg(i.src) : 0) | ptrArith;
-      }
-      case 'neg': case 'endian': return out;
-      case 'movsx': return (out & ~R(i.dst)) | (out & R(i.dst) ? R(i.src) : 0);
-      case 'lddw': return out & ~R(i.dst);
-      case 'ldabs': return (out & ~CALLER_SAVED) | R(6);
-      case 'ldind': return (out & ~CALLER_SAVED) | R(6) | R(i.src);
-      case 'ldx': return (out & ~R(i.dst)) | R(i.src);
-      case 'st': return out | R(i.dst);
-      case 'stx': return out | R(i.dst) | R(i.src);
-      case 'atomic': return out | R(i.dst) | R(i.src) | (i.op === 'cmpxchg' ? R(0) : 0);
-      case 'jmp': return out | R(i.dst) | reg(i.src);
-      case 'call': case 'call_local': case 'call_kfunc': return (out & ~CALLER_SAVED) | ARGS;
-      case 'callx': return (out & ~CALLER_SAVED) | ARGS | R(i.dst);
-      case 'exit': return retChecked ? R(0) : 0;
-      default: return out;
-    }
-  };
   let changed = true;
   while (changed) {
     changed = false;
     for (let t = n - 1; t >= 0; t--) {
       let out = 0;
       for (const w of succ[t]) out |= rel[w];
-      const v = step(at[t], out);
+      const v = precisionStep(at[t], out, retChecked);
       if (v !== rel[t]) { rel[t] = v; changed = true; }
     }
   }
@@ -236,8 +240,7 @@ function computeScc(at: readonly (Insn | undefined)[], subprogs: readonly number
   const onStack = new Uint8Array(n);
   const stack: number[] = [];
   let counter = 0, next = 1;
-  const succ = (t: number): number[] =>
-    (at[t]?.kind === 'call_local' ? [t + 1] : at[t]?.kind === 'lddw' ? [t + 2] : successors(at, t)).filter((w) => w >= 0 && w < n);
+  const succs = at.map((i, t) => (i?.kind === 'call_local' ? [t + 1] : i?.kind === 'lddw' ? [t + 2] : successors(at, t)).filter((w) => w >= 0 && w < n));
   const visit = (root: number): void => {
     // Iterative Tarjan: frames hold the node and its next successor position.
     const work: [number, number][] = [[root, 0]];
@@ -246,7 +249,7 @@ function computeScc(at: readonly (Insn | undefined)[], subprogs: readonly number
     while (work.length) {
       const top = work[work.length - 1];
       const [v, k] = top;
-      const ss = succ(v);
+      const ss = succs[v];
       if (k < ss.length) {
         top[1]++;
         const w = ss[k];

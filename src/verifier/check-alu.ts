@@ -25,7 +25,10 @@ const ALU_STR: Record<string, string> = {
 const BPF_MAX_VAR_OFF = 1n << 29n;
 
 /** check_reg_sane_offset */
-function saneOffset(env: Env, off: number, v: Scalar, ptrType: string): void {
+function saneOffset(env: Env, off: number, v: Scalar, ptr: PtrState): void {
+  if (saneFast(off, v)) return;
+  // Only a refusal needs the type's text.
+  const ptrType = regTypeStr(ptr);
   const known = tnumIsConst(v.varOff);
   const val = BigInt.asIntN(64, v.varOff.value);
   if (known && (val >= BPF_MAX_VAR_OFF || val <= -BPF_MAX_VAR_OFF)) reject(env, `math between ${ptrType} pointer and ${val} is not allowed`);
@@ -35,6 +38,13 @@ function saneOffset(env: Env, off: number, v: Scalar, ptrType: string): void {
       'bound the scalar first (for example `if (x > N) return`), then add it to the pointer');
   }
   if (v.smin >= BPF_MAX_VAR_OFF || v.smin <= -BPF_MAX_VAR_OFF) reject(env, `value ${v.smin} makes ${ptrType} pointer be out of bounds`);
+}
+
+/** The common case of saneOffset, without building any message: small offsets and bounded values. */
+function saneFast(off: number, v: Scalar): boolean {
+  const val = BigInt.asIntN(64, v.varOff.value);
+  return !(v.varOff.mask === 0n && (val >= BPF_MAX_VAR_OFF || val <= -BPF_MAX_VAR_OFF)) &&
+    off < 1 << 29 && off > -(1 << 29) && v.smin !== S64_MIN && v.smin < BPF_MAX_VAR_OFF && v.smin > -BPF_MAX_VAR_OFF;
 }
 
 function ptrArith(env: Env, insn: Extract<Insn, { kind: 'alu' }>, ptr: PtrState, off: Scalar, scalarIsDst: boolean): RegState {
@@ -59,9 +69,8 @@ function ptrArith(env: Env, insn: Extract<Insn, { kind: 'alu' }>, ptr: PtrState,
     default:
       reject(env, `R${dst} pointer arithmetic on ${regTypeStr(ptr)} prohibited`);
   }
-  const tstr = regTypeStr(ptr);
-  saneOffset(env, 0, off, tstr);
-  saneOffset(env, ptr.off, ptr.v, tstr);
+  saneOffset(env, 0, off, ptr);
+  saneOffset(env, ptr.off, ptr.v, ptr);
   const pv = copyScalar(ptr.v);
   mark32Unbounded(pv);
   const smin = off.smin;
@@ -110,7 +119,7 @@ function ptrArith(env: Env, insn: Extract<Insn, { kind: 'alu' }>, ptr: PtrState,
     default:
       reject(env, `R${dst} pointer arithmetic with ${ALU_STR[op]} operator prohibited`);
   }
-  saneOffset(env, res!.off, res!.v, tstr);
+  saneOffset(env, res!.off, res!.v, ptr);
   const v = copyScalar(res!.v);
   boundsSync(v);
   return { ...res!, v };

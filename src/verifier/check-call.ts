@@ -8,7 +8,7 @@ import { checkHelperMem } from './check-mem.js';
 import { checkRegRead, clearCallerSaved, markScratched, newId, reject, setReg, type Env } from './env.js';
 import { Reject } from './errors.js';
 import { HELPERS, HELPER_MAX_ID, familyAllows, helperName, type ArgType } from './helpers.js';
-import { NOT_INIT, regTypeStr, scalarReg, unknownReg, type RegState } from './reg-state.js';
+import { mayBeNull, NOT_INIT, regTypeStr, scalarReg, unknownReg, type RegState } from './reg-state.js';
 import { slotOf } from './stack.js';
 import { cloneState, curFrame, getSlot, mapAllRegs, newFrame, type VState } from './state.js';
 import { tnumIsConst } from './tnum.js';
@@ -59,8 +59,7 @@ function checkSizeArg(env: Env, s: VState, regno: number, r: RegState, zeroOk: b
   if (v.smin < 0n) reject(env, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
   if (v.umin === 0n && !zeroOk) reject(env, `R${regno} invalid zero-sized read: u64=[${v.umin},${v.umax}]`);
   if (v.umax >= BPF_MAX_VAR_SIZ) reject(env, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
-  const ptr = curFrame(s).regs[regno - 1];
-  if (zeroOk && isNullConst(ptr)) return;
+  // A NULL buffer passes only with a size of exactly zero (checkHelperMem's scalar case).
   checkHelperMem(env, s, regno - 1, Number(v.umax), write, zeroOk);
 }
 
@@ -78,7 +77,7 @@ function checkArg(env: Env, s: VState, regno: number, t: ArgType, meta: Meta, ar
       if (r.off) reject(env, `dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
       return;
     case 'map_key': case 'map_value': {
-      if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(r.type) || (r.type === 'mem' && r.maybeNull)) {
+      if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(r.type) || mayBeNull(r)) {
         typeMismatch(env, regno, r, MEM_TYPES);
       }
       if (!meta.map) throw new Reject(env.insnIdx, `invalid map_ptr to access map->${t === 'map_key' ? 'key' : 'value'}`, undefined, 'EFAULT');
@@ -89,7 +88,7 @@ function checkArg(env: Env, s: VState, regno: number, t: ArgType, meta: Meta, ar
     }
     case 'mem': case 'mem_or_null': case 'uninit_mem': {
       if (t === 'mem_or_null' && isNullConst(r)) return;
-      if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(r.type) || (r.type === 'mem' && r.maybeNull)) {
+      if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(r.type) || mayBeNull(r)) {
         typeMismatch(env, regno, r, MEM_TYPES);
       }
       return;

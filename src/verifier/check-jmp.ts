@@ -90,9 +90,10 @@ function scalarBranchTaken(r1: Scalar, r2: Scalar, op: JmpCond, is32: boolean): 
   }
 }
 
+const pkt = (r: RegState): boolean => r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'pkt_end';
+
 /** is_branch_taken: 1 always, 0 never, -1 unknown. */
 export function isBranchTaken(r1: RegState, r2: RegState, op: JmpCond, is32: boolean): number {
-  const pkt = (r: RegState): boolean => r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'pkt_end';
   if (pkt(r1) && pkt(r2) && !is32) return isPktBranchTaken(r1, r2, op);
   if (isPointer(r1) || isPointer(r2)) {
     if (!(r2.type === 'scalar' && isRegConst(r2.v, is32))) { op = FLIP[op]; [r1, r2] = [r2, r1]; }

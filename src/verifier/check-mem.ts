@@ -97,18 +97,20 @@ function stackFrame(s: VState, r: PtrState): Frame {
   return s.frames[fno];
 }
 
+/** A register spilled into the top `size` bytes of a slot; the bytes below become misc unless zero or invalid. */
+function spillToSlot(f: Frame, spi: number, old: StackSlot, size: number, reg: RegState): void {
+  let types = old.types;
+  for (let j = 7; j > 7 - size; j--) types = setByte(types, j, 'r');
+  for (let j = 7 - size; j >= 0; j--) if (types[j] !== '0' && types[j] !== '?') types = setByte(types, j, 'm');
+  setSlot(f, spi, { types, spilled: reg });
+}
+
 /** check_stack_write_fixed_off */
 function stackWriteFixed(env: Env, s: VState, f: Frame, off: number, size: number, value: RegState | undefined, stImm: number | undefined): void {
   const { spi, byte } = slotOf(off);
   markSlotScratched(env, spi);
   const old = getSlot(f, spi);
   const aligned = off % 8 === 0;
-  const save = (reg: RegState): void => {
-    let types = old.types;
-    for (let j = 7; j > 7 - size; j--) types = setByte(types, j, 'r');
-    for (let j = 7 - size; j >= 0; j--) if (types[j] !== '0' && types[j] !== '?') types = setByte(types, j, 'm');
-    setSlot(f, spi, { types, spilled: reg });
-  };
   if (value && aligned && value.type === 'scalar') {
     const fits = value.v.umax < (size === 8 ? 1n << 64n : 1n << BigInt(size * 8));
     let reg = value;
@@ -117,17 +119,17 @@ function stackWriteFixed(env: Env, s: VState, f: Frame, off: number, size: numbe
       const rs = curFrame(s).regs;
       rs.forEach((x, i) => { if (x === value) rs[i] = reg; });
     }
-    save(fits ? reg : { ...reg, id: 0 });
+    spillToSlot(f, spi, old, size, fits ? reg : { ...reg, id: 0 });
     return;
   }
   if (!value && aligned && stImm !== undefined) {
-    save(constReg(BigInt(stImm)));
+    spillToSlot(f, spi, old, size, constReg(BigInt(stImm)));
     return;
   }
   if (value && isPointer(value)) {
     if (size !== 8) reject(env, 'invalid size of register spill');
     if (f !== curFrame(s) && value.type === 'fp') reject(env, 'cannot spill pointers to stack into stack frame of the caller');
-    save(value);
+    spillToSlot(f, spi, old, size, value);
     return;
   }
   let types = old.types;
@@ -239,9 +241,18 @@ function pktAccessAllowed(env: Env): boolean {
  * loaded into the destination register.
  */
 export function checkMemAccess(env: Env, s: VState, regno: number, off: number, size: Size, kind: 'read' | 'write',
-  value: RegState | undefined, stImm: number | undefined, signExtend: boolean): RegState | undefined {
+  value: RegState | undefined, stImm: number | undefined, signExtend: boolean, strictAlign = false): RegState | undefined {
   const r = curFrame(s).regs[regno];
   let result: RegState | undefined;
+  // Atomics are always checked for alignment (check_generic_ptr_alignment with strict set).
+  if (strictAlign && size > 1 && (r.type === 'map_value' || r.type === 'map_key' || r.type === 'mem')) {
+    const regOff = tnumAdd(r.v.varOff, tnumConst(BigInt(r.off + off)));
+    if (!tnumIsAligned(regOff, size)) {
+      const vo = tnumIsConst(r.v.varOff) ? `${BigInt.asIntN(64, r.v.varOff.value)}` : tnumStr(r.v.varOff);
+      const desc = mayBeNull(r) ? '' : r.type === 'map_value' ? 'value ' : r.type === 'map_key' ? 'key ' : '';
+      reject(env, `misaligned ${desc}access off ${vo}+${r.off}+${off} size ${size}`);
+    }
+  }
   if (r.type === 'fp') {
     // The spill tracking relies on aligned stack accesses, so alignment is always strict here.
     const regOff = tnumAdd(r.v.varOff, tnumConst(BigInt(r.off + off)));
@@ -364,8 +375,8 @@ export function checkMemInsn(env: Env, s: VState, insn: MemInsn): void {
         reject(env, `BPF_ATOMIC stores into R${insn.dst} ${regTypeStr(d)} is not allowed`);
       }
       const loadReg = insn.op === 'cmpxchg' ? 0 : insn.fetch ? insn.src : -1;
-      checkMemAccess(env, s, insn.dst, insn.off, insn.size, 'read', undefined, undefined, false);
-      checkMemAccess(env, s, insn.dst, insn.off, insn.size, 'write', undefined, undefined, false);
+      checkMemAccess(env, s, insn.dst, insn.off, insn.size, 'read', undefined, undefined, false, true);
+      checkMemAccess(env, s, insn.dst, insn.off, insn.size, 'write', undefined, undefined, false, true);
       if (loadReg >= 0) {
         checkRegWrite(env, loadReg);
         const v = copyScalar(unknownReg().type === 'scalar' ? (unknownReg() as { v: Scalar }).v : knownScalar(0n));

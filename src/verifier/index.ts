@@ -5,6 +5,8 @@
  * abstract interpretation walks every path with typed register states
  * (reg-state.ts) and scalar ranges (tnum.ts, bounds.ts), checking arithmetic,
  * memory, jumps and calls (check-*.ts), pruning equivalent states (prune.ts).
+ * On request it hands engines what the proof guarantees per instruction
+ * (facts.ts), so a verified program can run with fewer runtime checks.
  * See https://docs.kernel.org/bpf/verifier.html.
  */
 export { verify, verifyOrThrow, COMPLEXITY_LIMIT_INSNS } from './verify.js';
@@ -14,3 +16,4 @@ export type {
 } from './types.js';
 export { HELPERS, type HelperProto, type ArgType, type RetType } from './helpers.js';
 export { ctxAccess } from './ctx-access.js';
+export { REGION, regionsOf, type RegionKind, type VerifiedFacts } from './facts.js';

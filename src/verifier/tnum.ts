@@ -19,7 +19,11 @@ export const TNUM_UNKNOWN: Tnum = { value: 0n, mask: U64 };
 
 /** Bit length of v (fls64). */
 function fls64(v: bigint): number {
-  return v === 0n ? 0 : v.toString(2).length;
+  // On two 32-bit halves with clz32: far cheaper than formatting the bigint.
+  const hi = Number(v >> 32n);
+  if (hi !== 0) return 64 - Math.clz32(hi);
+  const lo = Number(v & 0xffffffffn);
+  return lo === 0 ? 0 : 32 - Math.clz32(lo);
 }
 
 /** The tightest tnum containing every value in [min, max] (unsigned). */

@@ -3,6 +3,7 @@
  * caller supplies, options and results.
  */
 import type { Insn } from '../isa/index.js';
+import type { VerifiedFacts } from './facts.js';
 
 /** Program types the verifier knows the context and return rules of. */
 export type ProgType =
@@ -43,6 +44,11 @@ export interface VerifyOptions {
    * against the kernel in the test suite.
    */
   readonly btfFuncInfo?: boolean;
+  /**
+   * Collect per-instruction facts an engine may rely on to drop runtime
+   * checks (VerifyResult.facts, on acceptance). Costs a little time.
+   */
+  readonly facts?: boolean;
 }
 
 /** One refusal, located at an instruction. */
@@ -68,6 +74,8 @@ export interface VerifyResult {
   readonly stats: VerifyStats;
   /** At log level 2: the register state text seen before each instruction index (last visit). */
   readonly states?: ReadonlyMap<number, string>;
+  /** With VerifyOptions.facts, on acceptance: what the proof guarantees per instruction. */
+  readonly facts?: VerifiedFacts;
 }
 
 export type { Insn };

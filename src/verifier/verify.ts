@@ -17,6 +17,7 @@ import { HELPERS, familyAllows } from './helpers.js';
 import { checkRegRead, clearCallerSaved, reject, setReg, type Env } from './env.js';
 import { Reject, VerifierError, VerifierInputError } from './errors.js';
 import { VerifierLog, frameStr, stateStr } from './log.js';
+import { FactsRecorder } from './facts.js';
 import { statesEqual } from './prune.js';
 import { regTypeStr, unknownReg } from './reg-state.js';
 import { cloneState, curFrame, newFrame, type Checkpoint, type VState } from './state.js';
@@ -48,10 +49,13 @@ class Checker {
   peakStates = 0;
   maxStatesPerInsn = 0;
   readonly limit: number;
+  /** Per-instruction facts for engines, when asked for (VerifyOptions.facts). */
+  readonly facts: FactsRecorder | undefined;
 
   constructor(readonly prog: Program, readonly opts: VerifyOptions) {
     this.log = new VerifierLog(opts.logLevel ?? 0);
     this.limit = opts.insnLimit ?? COMPLEXITY_LIMIT_INSNS;
+    this.facts = opts.facts ? new FactsRecorder(prog.atSlot.length) : undefined;
     this.env = {
       prog, progType: opts.progType, maps: opts.maps ?? [], log: this.log, insnIdx: 0, idGen: 0,
       scratchedRegs: 0, scratchedSlots: 0n, stackDepth: prog.subprogs.map(() => 0), nrCpus: opts.nrCpus ?? 1, btfFuncInfo: opts.btfFuncInfo ?? false,
@@ -176,6 +180,7 @@ class Checker {
   /** Execute the instruction at idx; returns the next slot, or -1 when the path ended. */
   private step(s: VState, idx: number, insn: Insn): number {
     const env = this.env;
+    if (this.facts) this.facts.record(idx, insn, curFrame(s).regs);
     switch (insn.kind) {
       case 'alu': case 'neg': case 'endian': case 'movsx': case 'lddw':
         checkAlu(env, s, insn);
@@ -312,7 +317,9 @@ class Checker {
   }
 
   /** check_max_stack_depth: the deepest chain of frames must fit 512 bytes in total. */
-  checkStackDepth(): void {
+  /** Returns the deepest call chain's stack use in bytes. */
+  checkStackDepth(): number {
+    let deepest = 0;
     const prog = this.prog;
     const round = (d: number): number => Math.ceil(Math.max(d, 1) / 16) * 16;
     const calls = prog.subprogs.map(() => [] as number[]);
@@ -324,9 +331,11 @@ class Checker {
       const d = depth + round(this.env.stackDepth[sp]);
       if (frames > MAX_CALL_FRAMES) throw new Reject(prog.subprogs[sp], `the call stack of ${frames} frames is too deep !`, undefined, 'E2BIG');
       if (d > 512) throw new Reject(prog.subprogs[sp], `combined stack size of ${frames} calls is ${d}. Too large`, undefined, 'EACCES');
+      if (d > deepest) deepest = d;
       for (const c of calls[sp]) if (!seen.has(c)) walk(c, frames + 1, d, new Set([...seen, c]));
     };
     walk(0, 1, 0, new Set([0]));
+    return deepest;
   }
 
   stats(): VerifyStats {
@@ -361,6 +370,7 @@ export function verify(program: readonly Insn[], options: VerifyOptions): Verify
     return { accepted: false, log, errors: [issue], stats: zero };
   }
   const c = new Checker(prog, options);
+  let stackDepth = 0;
   if (level === 2) {
     prog.subprogs.forEach((start, i) => c.log.write(`func#${i} @${start}\n`));
     c.log.write(liveRegsBlock(prog));
@@ -369,7 +379,7 @@ export function verify(program: readonly Insn[], options: VerifyOptions): Verify
     c.run();
     // At level 1 the kernel drops the log of a fully explored program before its final checks.
     if (level === 1) c.log.reset(0);
-    c.checkStackDepth();
+    stackDepth = c.checkStackDepth();
   } catch (e) {
     if (!(e instanceof Reject)) throw e;
     c.log.write(`${e.message}\n`);
@@ -380,7 +390,10 @@ export function verify(program: readonly Insn[], options: VerifyOptions): Verify
   if (level === 1) c.log.reset(0);
   const st = c.stats();
   c.log.write(statsLine(st, limit));
-  return { accepted: true, log: c.log.text(), errors: [], stats: st, ...(level === 2 ? { states: c.states } : {}) };
+  return {
+    accepted: true, log: c.log.text(), errors: [], stats: st, ...(level === 2 ? { states: c.states } : {}),
+    ...(c.facts ? { facts: c.facts.finish(stackDepth) } : {}),
+  };
 }
 
 /** The level-2 table of registers live before each instruction, with loop numbers. */

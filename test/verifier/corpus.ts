@@ -170,6 +170,13 @@ const handwritten: Case[] = [
   { name: 'ctx helper arg wrong type', type: 'xdp', insns: [mov64(1, 10), mov64(2, imm(0)), call(44), exit()] },
   { name: 'redirect', type: 'xdp', insns: [mov64(1, imm(1)), mov64(2, imm(0)), call(23), exit()] },
   { name: 'csum_diff null buffers', type: 'sched_cls', insns: [mov64(1, imm(0)), mov64(2, imm(0)), mov64(3, imm(0)), mov64(4, imm(0)), mov64(5, imm(0)), call(28), mov64(0, imm(0)), exit()] },
+  // Found by the mutation test: a NULL buffer with a non-zero size.
+  { name: 'csum_diff null buffer with size 8', type: 'sched_cls', insns: [mov64(1, imm(0)), mov64(2, imm(0)), mov64(3, imm(0)), mov64(4, imm(8)), mov64(5, imm(0)), call(28), mov64(0, imm(0)), exit()] },
+  { name: 'csum_diff null buffer with size 0..8', type: 'sched_cls', insns: [call(7), and64(0, imm(8)), mov64(4, 0), mov64(1, imm(0)), mov64(2, imm(0)), mov64(3, imm(0)), mov64(5, imm(0)), call(28), mov64(0, imm(0)), exit()] },
+  // Found by the mutation test: a possibly-NULL map value as a helper's key, an atomic at a misaligned map value offset.
+  { name: 'map_value_or_null as lookup key', type: 'xdp', maps: [HASH], insns: [...lookupPrologue(), mov64(2, 0), mapLd(1, 0), call(1), mov64(0, imm(0)), exit()] },
+  { name: 'atomic add misaligned in map value', type: 'xdp', maps: [HASH], insns: [...lookupPrologue(), jeq(0, imm(0), 3), mov64(1, imm(1)), { kind: 'atomic', size: 8, op: 'add', fetch: true, dst: 0, src: 1, off: 2 }, mov64(0, imm(0)), mov64(0, imm(0)), exit()] },
+  { name: 'atomic add misaligned 4 in map value', type: 'xdp', maps: [HASH], insns: [...lookupPrologue(), jeq(0, imm(0), 3), mov64(1, imm(1)), { kind: 'atomic', size: 4, op: 'add', fetch: false, dst: 0, src: 1, off: 6 }, mov64(0, imm(0)), mov64(0, imm(0)), exit()] },
   { name: 'perf_event_output', type: 'tracepoint', maps: [PERF], insns: [mov64(6, 1), st(8, 10, -8, 1), mov64(1, 6), mapLd(2, 0), lddw(3, 0xffffffffn), mov64(4, 10), add64(4, imm(-8)), mov64(5, imm(8)), call(25), mov64(0, imm(0)), exit()] },
   { name: 'perf_event_output wrong map type', type: 'tracepoint', maps: [HASH], insns: [mov64(6, 1), st(8, 10, -8, 1), mov64(1, 6), mapLd(2, 0), lddw(3, 0xffffffffn), mov64(4, 10), add64(4, imm(-8)), mov64(5, imm(8)), call(25), mov64(0, imm(0)), exit()] },
   { name: 'tail_call', type: 'xdp', maps: [PROGS], insns: [mapLd(2, 0), mov64(3, imm(0)), call(12), mov64(0, imm(2)), exit()] },
