@@ -74,10 +74,65 @@ export function sanitise(t: BtfType, level: BtfSanitisation): BtfType {
   }
 }
 
+/**
+ * The object's types with its extern declarations made acceptable to
+ * BPF_BTF_LOAD, as libbpf does when it opens an object (ids unchanged, new
+ * types appended): no kernel takes a VAR of type void, a FUNC with extern
+ * linkage or unnamed parameters, a DATASEC entry that is not a VAR, or
+ * entries out of offset order or past the section's size. So every .ksyms
+ * entry becomes a 4-byte int VAR at its own offset (extern functions are
+ * represented there by one dummy VAR and themselves become global, their
+ * unnamed parameters named), and every DATASEC is sorted by offset (.kconfig
+ * offsets come from our layout, not declaration order).
+ */
+export function fixExterns(btf: Btf): BtfType[] {
+  const types: BtfType[] = [];
+  for (let id = 1; id < btf.typeCount; id++) types.push(btf.type(id));
+  const at = (id: number): BtfType => types[id - 1];
+  const set = (t: BtfType): void => {
+    types[t.id - 1] = t;
+  };
+  const add = (make: (id: number) => BtfType): number => {
+    const id = types.length + 1;
+    types.push(make(id));
+    return id;
+  };
+  let int4: number | undefined;
+  const int = (): number => (int4 ??= types.find((t) => t.kind === 'int' && t.size === 4 && t.bits === 32 && !t.bool && !t.char)?.id
+    ?? add((id) => ({ kind: 'int', id, name: 'int', size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 })));
+  let dummy: number | undefined;
+  const dummyVar = (): number => (dummy ??= add((id) => ({ kind: 'var', id, name: 'dummy_ksym', type: int(), linkage: 'global' })));
+  // Every extern FUNC (kfuncs, whether or not .ksyms lists them).
+  for (const t of [...types]) {
+    if (t.kind !== 'func' || t.linkage !== 'extern') continue;
+    set({ ...t, linkage: 'global' });
+    const proto = at(t.type);
+    if (proto?.kind === 'func_proto' && proto.params.some((p, i) => p.name === '' && !(p.type === 0 && i === proto.params.length - 1))) {
+      set({ ...proto, params: proto.params.map((p, i) => (p.name === '' && p.type !== 0 ? { ...p, name: `arg${i}` } : p)) });
+    }
+  }
+  for (const t of [...types]) {
+    if (t.kind !== 'datasec') continue;
+    if (t.name === '.ksyms') {
+      const vars = t.vars.map((v, i) => {
+        const vt = at(v.type);
+        if (vt?.kind === 'var') {
+          set({ ...vt, type: int(), linkage: 'global' });
+          return { type: v.type, offset: i * 4, size: 4 };
+        }
+        return { type: dummyVar(), offset: i * 4, size: 4 };
+      });
+      set({ ...t, size: vars.length * 4, vars });
+    } else if (t.vars.some((v, i) => i > 0 && v.offset < t.vars[i - 1].offset)) {
+      set({ ...t, vars: [...t.vars].sort((a, b) => a.offset - b.offset) });
+    }
+  }
+  return types;
+}
+
 /** BTF bytes for the kernel: every type re-encoded, plus `extraStrings` appended to the string section. */
 export function encodeForKernel(btf: Btf, extraStrings: Iterable<string>, level: BtfSanitisation = 'none'): { bytes: Uint8Array; stringOffsets: Map<string, number> } {
-  const types: BtfType[] = [];
-  for (let id = 1; id < btf.typeCount; id++) types.push(sanitise(btf.type(id), level));
+  const types = fixExterns(btf).map((t) => sanitise(t, level));
   const base = encodeBtf(types, true);
   const v = new DataView(base.buffer);
   const hdrLen = v.getUint32(4, true);

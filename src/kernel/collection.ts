@@ -5,9 +5,10 @@
  * then programs (map fds and global data addresses patched in, CO-RE
  * applied against the running kernel's BTF, func and line info), then prog
  * arrays and map-in-map slots filled. All or nothing: a failure closes
- * whatever was already opened, and the error says which object failed.
+ * whatever was already opened and removes the pins it made, and the error
+ * says which object failed.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Btf } from '../btf/index.js';
 import { applyCoreRelocations, ATTACH_TYPES, type CollectionSpec, type MapSpec, type ProgramSpec } from '../elf/index.js';
@@ -24,6 +25,7 @@ import { BPFFS } from './object.js';
 import { loadProgram, type Program } from './program.js';
 import { SyscallError, type Sys } from './sys.js';
 import { possibleCpus } from './cpus.js';
+import { kernelSymbolAddress } from './kallsyms.js';
 import { release } from 'node:os';
 
 export interface LoadOptions {
@@ -211,7 +213,20 @@ function attachBtfId(p: ProgramSpec, target: Btf): number | undefined {
   return found[0].id;
 }
 
-function relocate(p: ProgramSpec, insns: Insn[], maps: ReadonlyMap<string, BpfMap>, target: () => Btf): void {
+/** Whether a .ksyms extern has a type (libbpf: its type, modifiers and typedefs skipped, is not void). */
+function typedKsym(spec: CollectionSpec, name: string): boolean {
+  const e = spec.externs.find((x) => x.name === name && x.kind === 'ksym');
+  if (!e || !spec.btf) return false;
+  let id = e.typeId;
+  for (let hops = 0; id !== 0 && hops < 32; hops++) {
+    const t = spec.btf.type(id);
+    if (t.kind !== 'const' && t.kind !== 'volatile' && t.kind !== 'typedef' && t.kind !== 'restrict' && t.kind !== 'type_tag') return true;
+    id = t.type;
+  }
+  return false;
+}
+
+function relocate(spec: CollectionSpec, p: ProgramSpec, insns: Insn[], maps: ReadonlyMap<string, BpfMap>, target: () => Btf): void {
   for (const r of p.relocations) {
     const at = insns[r.insn];
     const where = `program '${p.name}' instruction ${r.insn}`;
@@ -238,6 +253,14 @@ function relocate(p: ProgramSpec, insns: Insn[], maps: ReadonlyMap<string, BpfMa
       }
       case 'ksym': {
         if (at.kind !== 'lddw') throw new KernelArgumentError(`${where}: ksym relocation on a ${at.kind} instruction`);
+        if (!typedKsym(spec, r.name)) {
+          // An untyped ksym is an address from kallsyms (src_reg 0); libbpf gives a missing weak one 0.
+          const addr = kernelSymbolAddress(r.name);
+          if (addr === undefined && !r.weak) throw new NotSupportedError(`ksym ${r.name}`, 'not in /proc/kallsyms');
+          insns[r.insn] = { ...at, pseudo: 'imm', imm: addr ?? 0n };
+          break;
+        }
+        // A typed ksym is the kernel's VAR: BPF_PSEUDO_BTF_ID with its vmlinux BTF id (object fd 0 in the high half).
         const vars = target().findByName(r.name, 'var');
         if (vars.length === 0) {
           if (!r.weak) throw new NotSupportedError(`ksym ${r.name}`, 'not in the kernel BTF');
@@ -281,7 +304,16 @@ export function loadCollection(spec: CollectionSpec, opts: LoadOptions = {}): Co
   const programs = new Map<string, Program>();
   let btf: KernelBtf | undefined;
   let btfError: Error | undefined;
+  /** Pins this load made: a failed load removes them, so a retry does not find half an object. */
+  const pins: string[] = [];
   const cleanup = (): void => {
+    for (const path of pins) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Already gone (someone else removed it): nothing left to undo.
+      }
+    }
     for (const p of programs.values()) p.close();
     for (const m of owned) m.close();
     btf?.close();
@@ -331,7 +363,10 @@ export function loadCollection(spec: CollectionSpec, opts: LoadOptions = {}): Co
       // .bss starts zeroed in the kernel; copy it only when the caller set something before load.
       if (initial && (ms.origin !== 'bss' || initial.some((b) => b !== 0))) m.update(new Uint8Array(4), initial);
       if (ms.origin === 'rodata' || ms.origin === 'kconfig') m.freeze();
-      if (pinned) m.pin(pinned);
+      if (pinned) {
+        m.pin(pinned);
+        pins.push(pinned);
+      }
     }
     // Map-in-map slots name other maps of the object.
     for (const ms of spec.maps.values()) {
@@ -352,7 +387,7 @@ export function loadCollection(spec: CollectionSpec, opts: LoadOptions = {}): Co
         if (!spec.btf) throw new KernelArgumentError('CO-RE relocations without BTF');
         insns = applyCoreRelocations(p, spec.btf, targetBtf()).insns;
       }
-      relocate(p, insns, maps, targetBtf);
+      relocate(spec, p, insns, maps, targetBtf);
       const flags = (p.sleepable ? 1 << 4 : 0) | (p.xdpFrags ? 1 << 5 : 0);
       const load = (withBtf: boolean): Program =>
         loadProgram({
@@ -364,7 +399,8 @@ export function loadCollection(spec: CollectionSpec, opts: LoadOptions = {}): Co
           attachBtfId: attachBtfId(p, targetBtf()),
           flags,
           logLevel: opts.logLevel,
-          btf: withBtf && btf && p.funcInfo.length > 0 ? funcLineInfo(p, btf) : undefined,
+          // 'legacy' BTF has no FUNC kinds left for func info to name.
+          btf: withBtf && btf && btf.sanitised !== 'legacy' && p.funcInfo.length > 0 ? funcLineInfo(p, btf) : undefined,
           sys,
         });
       let prog: Program;

@@ -37,7 +37,7 @@ export interface ProgramLoadOptions {
    * 1 or 2 keep it on `Program.log`. A refused load is always retried with
    * at least level 1 so the error carries the log.
    */
-  readonly logLevel?: 0 | 1 | 2;
+  readonly logLevel?: 0 | 1 | 2 | 4 | 5 | 6;
   /** First log buffer size; it grows as needed. Default 64 KiB. */
   readonly logSize?: number;
   readonly sys?: Sys;
@@ -85,6 +85,8 @@ export class Program implements Disposable {
     /** Verifier log of the load, when a log level was asked for. */
     readonly log: string | undefined,
     private readonly sys: Sys,
+    /** Whether the kernel took the program with BTF func info (and line info, when given). */
+    readonly hasBtf: boolean = false,
   ) {
     this.#fd = new KernelFd(fd, `prog ${type}`, sys);
   }
@@ -157,6 +159,9 @@ export interface ProgramInfo {
   readonly uid: number;
   readonly mapIds: number[];
   readonly btfId: number;
+  /** Number of bpf_func_info and bpf_line_info records the program was loaded with. */
+  readonly funcInfoCount: number;
+  readonly lineInfoCount: number;
   readonly verifiedInsns: number;
   readonly runTimeNs: bigint;
   readonly runCount: bigint;
@@ -188,6 +193,8 @@ export function programInfo(fd: number, sys: Sys = nativeSys): ProgramInfo {
     uid: readU32(first, f.created_by_uid),
     mapIds: Array.from({ length: nMaps }, (_, i) => ids.getUint32(i * 4, true)),
     btfId: readU32(first, f.btf_id),
+    funcInfoCount: readU32(first, f.nr_func_info),
+    lineInfoCount: readU32(first, f.nr_line_info),
     verifiedInsns: readU32(first, f.verified_insns),
     runTimeNs: readU64(first, f.run_time_ns),
     runCount: readU64(first, f.run_cnt),
@@ -218,7 +225,7 @@ export function programFromFd(fd: number, sys: Sys = nativeSys): Program {
     sys.call({ kind: 'close', fd });
     throw e;
   }
-  return new Program(fd, typeof info.type === 'number' ? 'unspec' : info.type, info.xlatedLength / 8, undefined, sys);
+  return new Program(fd, typeof info.type === 'number' ? 'unspec' : info.type, info.xlatedLength / 8, undefined, sys, info.funcInfoCount > 0);
 }
 
 /** BPF_OBJ_GET: a program pinned at `path`. */
@@ -266,7 +273,7 @@ export function loadProgram(opts: ProgramLoadOptions): Program {
     }
     try {
       const fd = sys.call(w.syscall('prog_load'));
-      return new Program(fd, opts.type, bytes.length / 8, log && cString(log), sys);
+      return new Program(fd, opts.type, bytes.length / 8, log && cString(log), sys, (opts.btf?.funcInfo?.length ?? 0) > 0);
     } catch (e) {
       if (!(e instanceof SyscallError)) throw e;
       if (e.errno === ERRNO.ENOSPC && level > 0 && size < MAX_LOG_SIZE) {
