@@ -11,7 +11,7 @@
 import * as b from '../isa/build.js';
 import type { Insn, JmpCond, Reg } from '../isa/index.js';
 import type { Expr, MapExpr, Probe, Stmt } from './ast.js';
-import { EVENT_KIND, type EventKind, type PrintfSpec, type TraceMap } from './compiled.js';
+import { EVENT_KIND, type EventKind, type MapPrint, type PrintfSpec, type TraceMap } from './compiled.js';
 import { Emitter, type Label } from './emitter.js';
 import { ScriptError, type Loc } from './errors.js';
 import { parseFormat } from './printf-format.js';
@@ -44,12 +44,15 @@ export interface GenShared {
   readonly formats: PrintfSpec[];
   readonly timeFormats: string[];
   readonly printValues: TType[];
+  readonly mapPrints: MapPrint[];
   readonly positional: readonly string[];
   readonly startNs: bigint;
   readonly kaddr: (name: string) => bigint | undefined;
   /** Process id of the -c command (`cpid`), when there is one. */
   readonly cpid: number | undefined;
   usesStacks: boolean;
+  /** Map index of the exit flag (see InternalMaps.exitFlag), when the script calls exit(). */
+  readonly exitFlag: number | undefined;
 }
 
 export class ProbeGen {
@@ -68,6 +71,16 @@ export class ProbeGen {
   generate(p: Probe): { insns: Insn[]; slotLocs: (Loc | undefined)[] } {
     this.em.loc = p.loc;
     this.em.emit(b.mov64(6, 1));
+    const provider = this.ctx.spec.provider;
+    if (this.sh.exitFlag !== undefined && provider !== 'END') {
+      // After exit(), do nothing: the run is over even if its links are still attached.
+      const cont = this.em.newLabel();
+      this.exitFlagPtr();
+      this.em.jump('jeq', 0, b.imm(0), cont);
+      this.em.emit(b.ldx(8, 1, 0, 0));
+      this.em.jump('jne', 1, b.imm(0), this.done);
+      this.em.place(cont);
+    }
     // Scratch variables get fixed, zeroed slots so every path sees them initialised.
     for (const [name, type] of this.varTypes) {
       const off = this.alloc(sizeOf(type) || 8, p.loc);
@@ -85,6 +98,13 @@ export class ProbeGen {
     this.em.place(this.done);
     this.em.emit(b.mov64(0, b.imm(0)), b.exit());
     return this.em.finish();
+  }
+
+  /** r0 = &exit flag (or 0). */
+  private exitFlagPtr(): void {
+    const key = this.alloc(8, undefined);
+    this.em.emit(b.st(8, 10, key, 0));
+    this.lookup(this.sh.exitFlag!, key);
   }
 
   // ---- stack ----
@@ -281,7 +301,9 @@ export class ProbeGen {
     this.em.jump('jeq', 0, b.imm(0), fresh);
     switch (agg) {
       case 'count': case 'sum': case 'hist': case 'lhist':
-        this.em.emit(b.ldx(8, 1, 10, argOff), { kind: 'atomic', size: 8, op: 'add', fetch: false, dst: 0, src: 1, off: 0 });
+        // A per-CPU value is this CPU's alone: a plain add, no locked instruction.
+        if (map.perCpu) this.em.emit(b.ldx(8, 1, 10, argOff), b.ldx(8, 2, 0, 0), b.add64(2, 1), b.stx(8, 0, 2, 0));
+        else this.em.emit(b.ldx(8, 1, 10, argOff), { kind: 'atomic', size: 8, op: 'add', fetch: false, dst: 0, src: 1, off: 0 });
         break;
       case 'avg': case 'stats':
         this.em.emit(b.mov64(1, b.imm(1)), { kind: 'atomic', size: 8, op: 'add', fetch: false, dst: 0, src: 1, off: 0 });
@@ -387,11 +409,19 @@ export class ProbeGen {
         this.event(e.name === 'printf' ? 'printf' : e.name === 'system' ? 'system' : 'cat', index, args);
         return;
       }
-      case 'exit':
+      case 'exit': {
+        if (this.sh.exitFlag !== undefined) {
+          const skip = this.em.newLabel();
+          this.exitFlagPtr();
+          this.em.jump('jeq', 0, b.imm(0), skip);
+          this.em.emit(b.st(8, 0, 0, 1));
+          this.em.place(skip);
+        }
         this.event('exit', 0, []);
         this.em.goto(this.done);
         this.terminated = true;
         return;
+      }
       case 'time': {
         const index = this.sh.timeFormats.length;
         this.sh.timeFormats.push(e.args.length ? (e.args[0] as Extract<Expr, { kind: 'str' }>).value : '%H:%M:%S\n');
@@ -401,7 +431,13 @@ export class ProbeGen {
       case 'print': {
         const a = e.args[0];
         if (a.kind === 'map' && a.keys.length === 0) {
-          this.event('print_map', this.mapOf(a).index, []);
+          const arg = (i: number, dflt: number): number => {
+            const x = e.args[i];
+            return x?.kind === 'int' ? Number(BigInt.asUintN(32, x.value)) : dflt;
+          };
+          const index = this.sh.mapPrints.length;
+          this.sh.mapPrints.push({ map: this.mapOf(a).index, top: arg(1, 0), div: arg(2, 1) });
+          this.event('print_map', index, []);
           return;
         }
         const type = this.typeOf(a);
@@ -823,6 +859,7 @@ export class ProbeGen {
 
   private call(e: Extract<Expr, { kind: 'call' }>): Val {
     switch (e.name) {
+      case 'kstack': case 'ustack': return this.builtin(e.name, e.loc);
       case 'str': {
         const t = this.typeOf(e) as Extract<TType, { kind: 'string' }>;
         const src = this.expr(e.args[0]);

@@ -3,7 +3,7 @@
  * event formats). Pure: everything it needs to know about the system comes
  * through `CompileOptions`.
  */
-import type { Expr, Probe, Stmt } from './ast.js';
+import type { Expr, MapExpr, Probe, Script, Stmt } from './ast.js';
 import { ProbeGen, type GenShared } from './codegen.js';
 import type { CompiledScript, TraceMap, TraceProgram } from './compiled.js';
 import { ScriptError } from './errors.js';
@@ -137,13 +137,15 @@ export function compile(source: string, opts: CompileOptions): CompiledScript {
   }
 
   const names = [...typer.maps.keys()].sort();
+  const readInProbes = mapsReadInProbes(script);
   const maps: TraceMap[] = names.map((name) => {
     const d = typer.maps.get(name)!;
     if (d.value === undefined) throw new ScriptError(`Undefined map: ${name}`, d.firstLoc);
     const keys = d.keys ?? [];
     const bucket = d.value.kind === 'agg' && (d.value.agg === 'hist' || d.value.agg === 'lhist') ? 8 : 0;
     const keySize = keys.length ? keys.reduce((n, k) => n + align8(sizeOf(k)), 0) + bucket : 8 + bucket;
-    return { name, keys, value: d.value, keySize, valueSize: align8(sizeOf(d.value)) };
+    const additive = d.value.kind === 'agg' && ADDITIVE.has(d.value.agg);
+    return { name, keys, value: d.value, keySize, valueSize: align8(sizeOf(d.value)), perCpu: additive && !readInProbes.has(name) };
   });
   const shared: GenShared = {
     typer,
@@ -151,9 +153,11 @@ export function compile(source: string, opts: CompileOptions): CompiledScript {
     mapIndex: new Map(names.map((n, i) => [n, i])),
     ringbuf: maps.length,
     stacks: maps.length + 1,
+    exitFlag: callsExit(script) ? maps.length + 2 : undefined,
     formats: [],
     timeFormats: [],
     printValues: [],
+    mapPrints: [],
     positional: opts.positional ?? [],
     startNs: opts.startNs ?? 0n,
     kaddr: opts.kaddr ?? (() => undefined),
@@ -181,12 +185,66 @@ export function compile(source: string, opts: CompileOptions): CompiledScript {
   }
   return {
     maps,
-    internal: { ringbuf: shared.ringbuf, stacks: shared.usesStacks ? shared.stacks : undefined },
+    internal: { ringbuf: shared.ringbuf, stacks: shared.usesStacks ? shared.stacks : undefined, exitFlag: shared.exitFlag },
     programs,
     formats: shared.formats,
     timeFormats: shared.timeFormats,
     printValues: shared.printValues,
+    mapPrints: shared.mapPrints,
+    warnings: typer.warnings,
     probeNames,
     attachCount: probeNames.length,
   };
+}
+
+/** Aggregations whose per-CPU values combine by addition. */
+const ADDITIVE = new Set(['count', 'sum', 'hist', 'lhist']);
+/** Calls that take a whole map and act on it from user space. */
+const WHOLE_MAP_CALLS = new Set(['print', 'clear', 'zero']);
+
+/**
+ * Maps whose values some probe uses other than by aggregating into them or
+ * handing them whole to print/clear/zero: reads, ++, delete, for loops.
+ * Those stay shared maps, so a probe sees the total, not one CPU's share.
+ */
+function mapsReadInProbes(script: Script): Set<string> {
+  const read = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const n = node as { kind?: unknown };
+    if (n.kind === 'assign') {
+      const a = node as Extract<Stmt, { kind: 'assign' }>;
+      if (a.target.kind === 'map' && a.value.kind === 'call' && ADDITIVE.has(a.value.name)) {
+        visit(a.target.keys);
+        visit(a.value.args);
+        return;
+      }
+    }
+    if (n.kind === 'call') {
+      const c = node as Extract<Expr, { kind: 'call' }>;
+      if (WHOLE_MAP_CALLS.has(c.name) && c.args[0]?.kind === 'map' && c.args[0].keys.length === 0) {
+        visit(c.args.slice(1));
+        return;
+      }
+    }
+    if (n.kind === 'map') read.add((node as MapExpr).name);
+    for (const [k, v] of Object.entries(node)) if (k !== 'loc') visit(v);
+  };
+  visit(script.probes);
+  return read;
+}
+
+/** True when some probe calls exit(). */
+function callsExit(script: Script): boolean {
+  const visit = (node: unknown): boolean => {
+    if (Array.isArray(node)) return node.some(visit);
+    if (node === null || typeof node !== 'object') return false;
+    if ((node as { kind?: unknown }).kind === 'call' && (node as { name?: unknown }).name === 'exit') return true;
+    return Object.entries(node).some(([k, v]) => k !== 'loc' && visit(v));
+  };
+  return visit(script.probes);
 }

@@ -9,6 +9,13 @@ import type { ProbeSpec } from './probes.js';
 import type { ProgType } from '../kernel/constants.js';
 import type { TType } from './types.js';
 
+/** One print(@map, top, div) call. */
+export interface MapPrint {
+  readonly map: number;
+  readonly top: number;
+  readonly div: number;
+}
+
 export interface TraceMap {
   /** "@name", or "@" for the anonymous map. */
   readonly name: string;
@@ -18,6 +25,13 @@ export interface TraceMap {
   /** Bytes of the kernel key: the keys laid out 8-aligned, plus 8 for hist/lhist buckets. */
   readonly keySize: number;
   readonly valueSize: number;
+  /**
+   * One value per CPU (BPF_MAP_TYPE_PERCPU_HASH), as bpftrace keeps its
+   * additive aggregations: probes add without atomics or shared cache
+   * lines, and user space sums the CPUs' values. Only for count, sum, hist
+   * and lhist maps that no probe reads back (a probe would see one CPU's share).
+   */
+  readonly perCpu: boolean;
 }
 
 /** Reserved map slots after the script's maps. */
@@ -26,6 +40,12 @@ export interface InternalMaps {
   readonly ringbuf: number;
   /** Index of the stack trace map, when kstack/ustack are used. */
   readonly stacks: number | undefined;
+  /**
+   * Index of a one-entry array map that exit() sets and every probe but END
+   * checks first, when the script calls exit(): nothing fires after exit()
+   * even while user space is busy, as bpftrace behaves when it keeps up.
+   */
+  readonly exitFlag: number | undefined;
 }
 
 export interface TraceProgram {
@@ -70,6 +90,10 @@ export interface CompiledScript {
   readonly timeFormats: readonly string[];
   /** print(value) types by index. */
   readonly printValues: readonly TType[];
+  /** print(@map, top, div) calls by index (the print_map event's index): top 0 prints all, div 1 leaves values alone. */
+  readonly mapPrints: readonly MapPrint[];
+  /** Compile-time warnings, printed to stderr as bpftrace does. */
+  readonly warnings: readonly { readonly message: string; readonly loc: Loc }[];
   /** Probe names by id (the `probe` builtin's value). */
   readonly probeNames: readonly string[];
   /** Number of attach points, as "Attaching N probes..." counts them. */

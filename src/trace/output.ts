@@ -13,7 +13,11 @@ export interface Resolver {
   probeName(id: number): string;
   ksym(addr: bigint): string;
   usym(addr: bigint, pid: number): string;
-  stack(id: bigint, user: boolean): string;
+  /**
+   * The frames of a stack id, innermost first, as bpftrace names them
+   * (`func+offset` in the kernel; at most `limit` of them).
+   */
+  stack(id: bigint, user: boolean, limit: number): readonly string[];
   username(uid: number): string;
   timestamp(formatIndex: number, ns: bigint): string;
 }
@@ -73,12 +77,21 @@ function inetToString(b: Uint8Array, off: number): string {
 }
 
 /** One value as bpftrace prints it (`mode` decides tuple syntax and quoting). */
+/** bpftrace 0.17 indents stack frames by 8 in values and printf, by 4 in map keys. */
+function stackText(frames: readonly string[], indent: number): string {
+  const pad = ' '.repeat(indent);
+  return `\n${frames.map((f) => `${pad}${f}\n`).join('')}`;
+}
+
+/** Stack frames bpftrace prints at most (its stack map's depth). */
+const MAX_FRAMES = 127;
+
 export function valueToString(t: TType, b: Uint8Array, off: number, mode: OutputMode, r: Resolver): string {
   const raw = valueText(t, b, off, mode, r);
   return mode === 'json' && isQuoted(t) ? `"${jsonEscape(raw)}"` : raw;
 }
 
-function valueText(t: TType, b: Uint8Array, off: number, mode: OutputMode, r: Resolver): string {
+function valueText(t: TType, b: Uint8Array, off: number, mode: OutputMode, r: Resolver, stackIndent = 8): string {
   switch (t.kind) {
     case 'int': return (t.signed ? s64(b, off) : u64(b, off)).toString();
     case 'ptr': return u64(b, off).toString();
@@ -91,8 +104,7 @@ function valueText(t: TType, b: Uint8Array, off: number, mode: OutputMode, r: Re
     case 'probe': return r.probeName(Number(u64(b, off)));
     case 'ksym': return r.ksym(u64(b, off));
     case 'usym': return r.usym(u64(b, off), Number(u64(b, off + 8)));
-    case 'kstack': return r.stack(s64(b, off), false);
-    case 'ustack': return r.stack(s64(b, off), true);
+    case 'kstack': case 'ustack': return stackText(r.stack(s64(b, off), t.kind === 'ustack', t.limit ?? MAX_FRAMES), stackIndent);
     case 'inet': return inetToString(b, off);
     case 'username': return r.username(Number(u64(b, off)));
     case 'timestamp': return r.timestamp(Number(u64(b, off)), u64(b, off + 8));
@@ -111,7 +123,7 @@ function keyParts(map: TraceMap, key: Uint8Array, mode: OutputMode, r: Resolver)
   let off = 0;
   return map.keys.map((k) => {
     // Keys print unquoted inside the joined JSON key string.
-    const s = valueText(k, key, off, mode, r);
+    const s = valueText(k, key, off, mode, r, 4);
     off += align8(sizeOf(k));
     return s;
   });
@@ -166,11 +178,12 @@ function bar(count: bigint, max: bigint): string {
   return '@'.repeat(width).padEnd(52);
 }
 
-function row(label: string, count: bigint, max: bigint): string {
-  return `${label.padEnd(16)}${count.toString().padStart(8)} |${bar(count, max)}|\n`;
+/** The bar follows the raw count; the number shown is divided by print()'s div. */
+function row(label: string, count: bigint, max: bigint, div = 1n): string {
+  return `${label.padEnd(16)}${(count / div).toString().padStart(8)} |${bar(count, max)}|\n`;
 }
 
-export function histToString(values: readonly bigint[], mode: OutputMode): string {
+export function histToString(values: readonly bigint[], mode: OutputMode, div = 1n): string {
   let min = -1, maxI = -1, maxV = 0n;
   values.forEach((v, i) => {
     if (v > 0n) { if (min < 0) min = i; maxI = i; }
@@ -181,14 +194,14 @@ export function histToString(values: readonly bigint[], mode: OutputMode): strin
     const parts: string[] = [];
     for (let i = min; i <= maxI; i++) {
       const range = i === 0 ? '"max": -1, ' : i === 1 ? '"min": 0, "max": 0, ' : i === 2 ? '"min": 1, "max": 1, ' : `"min": ${2n ** BigInt(i - 2)}, "max": ${2n ** BigInt(i - 1) - 1n}, `;
-      parts.push(`{${range}"count": ${values[i]}}`);
+      parts.push(`{${range}"count": ${values[i] / div}}`);
     }
     return `[${parts.join(', ')}]`;
   }
   let out = '';
   for (let i = min; i <= maxI; i++) {
     const label = i === 0 ? '(..., 0)' : i === 1 ? '[0]' : i === 2 ? '[1]' : `[${histLabel(i - 2)}, ${histLabel(i - 1)})`;
-    out += row(label, values[i], maxV);
+    out += row(label, values[i], maxV, div);
   }
   return out;
 }
@@ -221,9 +234,25 @@ export function lhistToString(values: readonly bigint[], l: { min: number; max: 
   return mode === 'json' ? `[${parts.join(', ')}]` : out;
 }
 
+/** print(@m, top, div): only the `top` largest entries (0: all), values divided by `div` (bpftrace 0.17 leaves lhist counts and stats alone). */
+export interface PrintLimits {
+  readonly top: number;
+  readonly div: number;
+}
+
+/** Keep the last `top` of entries sorted ascending (the largest), as bpftrace does. */
+function lastN<T>(sorted: T[], top: number): T[] {
+  return top > 0 && sorted.length > top ? sorted.slice(sorted.length - top) : sorted;
+}
+
 /** A whole map, as print(@m) and the exit-time dump print it (including trailing newlines). */
-export function formatMap(map: TraceMap, entries: readonly MapEntry[], mode: OutputMode, r: Resolver): string {
+export function formatMap(map: TraceMap, entries: readonly MapEntry[], mode: OutputMode, r: Resolver, limits: PrintLimits = { top: 0, div: 1 }): string {
   const v = map.value;
+  const div = BigInt(Math.max(1, limits.div));
+  // bpftrace prints a scalar count() map that holds nothing as a count of 0.
+  if (v.kind === 'agg' && v.agg === 'count' && map.keys.length === 0 && entries.length === 0) {
+    return formatMap(map, [{ key: new Uint8Array(map.keySize), value: new Uint8Array(8) }], mode, r, limits);
+  }
   const agg = v.kind === 'agg' ? v.agg : undefined;
   const wrap = (type: string, body: string) =>
     `{"type": "${type}", "data": {"${jsonEscape(map.name)}": ${map.keys.length ? `{${body}}` : body}}}\n`;
@@ -239,24 +268,26 @@ export function formatMap(map: TraceMap, entries: readonly MapEntry[], mode: Out
       const bucket = Number(u64(e.key, prefixLen));
       if (bucket < slot.values.length) slot.values[bucket] = u64(e.value);
     }
-    const sorted = [...byKey.values()]
+    const sorted = lastN([...byKey.values()]
       .map((s) => ({ ...s, total: s.values.reduce((a, x) => a + x, 0n) }))
-      .sort((a, b) => (a.total < b.total ? -1 : a.total > b.total ? 1 : compareBytes(a.key, b.key)));
+      .sort((a, b) => (a.total < b.total ? -1 : a.total > b.total ? 1 : compareBytes(a.key, b.key))), limits.top);
     if (mode === 'json' && sorted.length === 0) return '';
-    const elems = sorted.map((s) => keyVal(map, keyString(map, s.key, mode, r), agg === 'hist' ? histToString(s.values, mode) : lhistToString(s.values, (v as { lhist: { min: number; max: number; step: number } }).lhist, mode), mode));
+    const elems = sorted.map((s) => keyVal(map, keyString(map, s.key, mode, r), agg === 'hist' ? histToString(s.values, mode, div) : lhistToString(s.values, (v as { lhist: { min: number; max: number; step: number } }).lhist, mode), mode));
     return mode === 'json' ? wrap('hist', elems.join(', ')) : `${elems.join('\n')}\n`;
   }
   if (agg === 'avg' || agg === 'stats') {
-    const rows = entries.map((e) => {
+    const rows0 = entries.map((e) => {
       const count = s64(e.value), total = s64(e.value, 8);
       return { e, count, total, avg: count === 0n ? 0n : total / count };
     }).sort((a, b) => (a.avg < b.avg ? -1 : a.avg > b.avg ? 1 : compareBytes(a.e.key, b.e.key)));
+    // bpftrace ignores top and div on stats() maps (with a warning at compile time).
+    const rows = agg === 'avg' ? lastN(rows0, limits.top) : rows0;
     if (mode === 'json' && rows.length === 0) return '';
     const elems = rows.map((x) => {
       let val: string;
       if (agg === 'stats') {
         val = mode === 'json' ? `{"count": ${x.count}, "average": ${x.avg}, "total": ${x.total}}` : `count ${x.count}, average ${x.avg}, total ${x.total}`;
-      } else val = x.avg.toString();
+      } else val = (agg === 'avg' ? x.avg / div : x.avg).toString();
       return keyVal(map, keyString(map, x.e.key, mode, r), val, mode);
     });
     return mode === 'json' ? wrap('stats', elems.join(', ')) : `${elems.join('\n')}\n\n`;
@@ -265,10 +296,13 @@ export function formatMap(map: TraceMap, entries: readonly MapEntry[], mode: Out
   const signed = (v.kind === 'int' && v.signed) || (v.kind === 'agg' && v.signed);
   if (v.kind === 'int' || agg === 'count' || agg === 'sum' || agg === 'min' || agg === 'max') {
     const read = (e: MapEntry) => (signed ? s64(e.value) : u64(e.value));
-    sorted = entries.map((e) => ({ e, v: read(e) })).sort((a, b) => (a.v < b.v ? -1 : a.v > b.v ? 1 : compareBytes(a.e.key, b.e.key))).map((x) => x.e);
-  } else sorted = sortByKey(map, entries);
+    sorted = lastN(entries.map((e) => ({ e, v: read(e) })).sort((a, b) => (a.v < b.v ? -1 : a.v > b.v ? 1 : compareBytes(a.e.key, b.e.key))), limits.top).map((x) => x.e);
+  } else sorted = lastN(sortByKey(map, entries), limits.top);
   if (mode === 'json' && sorted.length === 0) return '';
-  const elems = sorted.map((e) => keyVal(map, keyString(map, e.key, mode, r), valueToString(v, e.value, 0, mode, r), mode));
+  const intLike = v.kind === 'int' || agg === 'count' || agg === 'sum' || agg === 'min' || agg === 'max';
+  const value = (e: MapEntry): string =>
+    intLike && div !== 1n ? ((signed ? s64(e.value) : u64(e.value)) / div).toString() : valueToString(v, e.value, 0, mode, r);
+  const elems = sorted.map((e) => keyVal(map, keyString(map, e.key, mode, r), value(e), mode));
   if (mode === 'json') return wrap('map', elems.join(', '));
   const delim = ['kstack', 'ustack', 'ksym', 'usym', 'inet'].includes(v.kind) ? '' : '\n';
   return `${elems.join(delim)}\n`;

@@ -30,6 +30,8 @@ const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength)
 export class TraceSession {
   /** Set by an exit() event: the driver should stop, run END and print maps. */
   exitRequested = false;
+  /** Set once END runs: its events print again after an exit(). */
+  private inEnd = false;
 
   constructor(
     readonly script: CompiledScript,
@@ -62,6 +64,8 @@ export class TraceSession {
   /** One record from the ring buffer (or the VM's output). */
   handleEvent(rec: Uint8Array): void {
     if (rec.length < 8) return;
+    // After exit(), bpftrace drops what other probe runs had already queued; END's own output still prints.
+    if (this.exitRequested && !this.inEnd) return;
     const tag = dv(rec).getBigUint64(0, true);
     const kind = Number(tag >> 32n);
     const index = Number(tag & 0xffffffffn);
@@ -82,9 +86,11 @@ export class TraceSession {
       case EVENT_KIND.exit:
         this.exitRequested = true;
         return;
-      case EVENT_KIND.print_map:
-        this.printMap(index);
+      case EVENT_KIND.print_map: {
+        const p = this.script.mapPrints[index];
+        if (p) this.printMap(p.map, p.top, p.div);
         return;
+      }
       case EVENT_KIND.clear:
         this.maps.clear(index);
         return;
@@ -105,10 +111,15 @@ export class TraceSession {
     }
   }
 
-  printMap(index: number): void {
+  printMap(index: number, top = 0, div = 1): void {
     const map = this.script.maps[index];
     if (!map) return;
-    this.write(formatMap(map, this.maps.entries(index), this.mode, this.resolver));
+    this.write(formatMap(map, this.maps.entries(index), this.mode, this.resolver, { top, div }));
+  }
+
+  /** END is about to run: print its events even after an exit(). */
+  runningEnd(): void {
+    this.inEnd = true;
   }
 
   /** The end of a run: a blank-line pair, then every map by name. */
@@ -124,7 +135,7 @@ export function basicResolver(script: CompiledScript, extra: Partial<Resolver> =
     probeName: (id) => script.probeNames[id] ?? `probe ${id}`,
     ksym: (a) => `0x${a.toString(16)}`,
     usym: (a) => `0x${a.toString(16)}`,
-    stack: (id) => `\n        stack ${id}\n`,
+    stack: (id) => [`stack ${id}`],
     username: (uid) => String(uid),
     timestamp: (i, ns) => strftime(script.timeFormats[i] ?? '', new Date(Number(ns / 1000000n)), Number((ns / 1000n) % 1000000n)),
     ...extra,

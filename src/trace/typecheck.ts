@@ -56,13 +56,15 @@ export function isAggCall(e: Expr): e is Extract<Expr, { kind: 'call' }> {
 
 const FUNCTIONS = new Set([
   'printf', 'print', 'time', 'exit', 'delete', 'clear', 'zero', 'str', 'buf', 'ksym', 'usym', 'kaddr', 'uaddr', 'ntop',
-  'join', 'strftime', 'signal', 'system', 'cat', 'reg', 'sizeof', 'cgroupid', 'override', 'strncmp', 'macaddr', 'path',
+  'kstack', 'ustack', 'join', 'strftime', 'signal', 'system', 'cat', 'reg', 'sizeof', 'cgroupid', 'override', 'strncmp', 'macaddr', 'path',
   ...AGGS,
 ]);
 const UNSAFE = new Set(['system', 'signal', 'override']);
 
 export class Typer {
   readonly maps = new Map<string, MapDecl>();
+  /** Warnings of the final pass. */
+  readonly warnings: { message: string; loc: Loc }[] = [];
   /** Set once the map types are final: a map read before it is known is then an error. */
   final = false;
 
@@ -365,8 +367,19 @@ export class Typer {
       case 'print': {
         nargs(1, 3);
         const a = e.args[0];
+        if (e.args.length > 1) {
+          // print(@map, top, div): bpftrace takes only integer literals there.
+          if (a.kind === 'map' && a.keys.length > 0) throw new ScriptError('The map passed to print() should not be indexed by a key', e.loc);
+          for (const x of e.args.slice(1)) {
+            if (x.kind !== 'int') throw new ScriptError(`print() expects a integer literal (${typeName(this.typeOf(x, ctx, vars))} provided)`, e.loc);
+          }
+        }
         if (a.kind === 'map' && a.keys.length === 0) {
           if (this.final && !this.maps.has(a.name)) throw new ScriptError(`Undefined map: ${a.name}`, mapArgLoc(a));
+          const v = this.maps.get(a.name)?.value;
+          if (this.final && e.args.length > 1 && v?.kind === 'agg' && v.agg === 'stats') {
+            this.warnings.push({ message: "print()'s top and div arguments are ignored when used on stats() maps.", loc: e.loc });
+          }
           return NONE;
         }
         const t = this.typeOf(a, ctx, vars);
@@ -419,6 +432,21 @@ export class Typer {
         this.typeOf(e.args[1], ctx, vars);
         return { kind: 'timestamp' };
       case 'signal': nargs(1); argTypes(); return NONE;
+      case 'kstack': case 'ustack': {
+        // kstack([bpftrace,] N): at most N frames. perf mode prints another layout, not done here.
+        nargs(0, 2);
+        let limit: number | undefined;
+        for (const a of e.args) {
+          if (a.kind === 'int') limit = Number(a.value);
+          else if (a.kind === 'builtin' || a.kind === 'var') {
+            const mode = a.kind === 'var' ? a.name : a.name;
+            if (mode === 'perf') throw new ScriptError(`${e.name}(perf) is not supported; use the default (bpftrace) mode`, a.loc);
+            if (mode !== 'bpftrace') throw new ScriptError(`${e.name}: invalid stack mode: ${mode}`, a.loc);
+          } else throw new ScriptError(`${e.name}() expects an integer literal and/or a stack mode`, a.loc);
+        }
+        if (limit !== undefined && (limit < 1 || limit > 127)) throw new ScriptError(`${e.name}: the number of frames must be between 1 and 127`, e.loc);
+        return limit === undefined ? { kind: e.name } : { kind: e.name, limit };
+      }
       case 'cgroupid': nargs(1); return U64;
       case 'sizeof': nargs(1); return U64;
       case 'strncmp': {

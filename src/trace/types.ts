@@ -14,7 +14,9 @@ export type TType =
   /** A kernel or user pointer; `to` names the pointee when known ("struct task_struct"). */
   | { readonly kind: 'ptr'; readonly to: string; readonly user: boolean; readonly embedded?: boolean }
   /** Values printed by a userspace resolver: probe name, symbols, stacks, addresses, times. */
-  | { readonly kind: 'probe' | 'ksym' | 'usym' | 'kstack' | 'ustack' | 'inet' | 'timestamp' | 'username' | 'none' }
+  | { readonly kind: 'probe' | 'ksym' | 'usym' | 'inet' | 'timestamp' | 'username' | 'none' }
+  /** A stack id; kstack(N) and ustack(N) print at most `limit` frames. */
+  | { readonly kind: 'kstack' | 'ustack'; readonly limit?: number }
   /** A tracepoint's `args`, resolved per field. */
   | { readonly kind: 'args' };
 

@@ -61,3 +61,12 @@ test('dead code after exit() is not emitted (the verifier refuses unreachable in
 test('stack use beyond 512 bytes is a script error', () => {
   assert.throws(() => compile('BEGIN { printf("%s %s %s %s %s %s %s %s %s\\n", str(0), str(0), str(0), str(0), str(0), str(0), str(0), str(0), str(0)); }', OPTS), /stack limit/);
 });
+
+test('additive aggregations no probe reads back are per-CPU maps, updated without atomics', () => {
+  const c = compile('tracepoint:syscalls:sys_enter_read { @c[comm] = count(); @s = sum(2); @h = hist(3); @n = count(); @m = max(1); @r = count(); print(@c); clear(@s); @x = @n; } END { @r2 = @r; }', OPTS);
+  const m = Object.fromEntries(c.maps.map((x) => [x.name, x.perCpu]));
+  assert.deepEqual(m, { '@c': true, '@s': true, '@h': true, '@n': false, '@m': false, '@r': false, '@r2': false, '@x': false });
+  const probe = c.programs.find((p) => p.probes[0].provider === 'tracepoint')!;
+  const atomics = probe.insns.filter((i) => i.kind === 'atomic').length;
+  assert.equal(atomics, 2, 'only @n and @r (read elsewhere) use atomic adds');
+});

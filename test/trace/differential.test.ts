@@ -86,6 +86,10 @@ const CASES: Case[] = [
   { name: 'interval and END', prog: 'interval:ms:100 { @i++; if (@i == 3) { exit(); } } END { printf("done %d\\n", @i); }', workload: false },
   { name: 'hist of constants', prog: 'BEGIN { @h = hist(0); @h = hist(1); @h = hist(5); @h = hist(1000000); @h = hist(-1); exit(); }', workload: false },
   { name: 'empty maps', prog: 'BEGIN { @a[1] = count(); delete(@a[1]); @b = 3; exit(); }', workload: false },
+  { name: 'print with top and div', prog: 'BEGIN { @[1] = 10; @[2] = 25; @[3] = 30; print(@, 2, 10); @c[1] = count(); @c[2] = count(); @c[2] = count(); print(@c, 1); @h = hist(5); @h = hist(100); @h = hist(100); print(@h, 1, 2); @a = avg(9); print(@a, 0, 2); @l[1] = lhist(5, 0, 100, 10); @l[2] = lhist(50, 0, 100, 10); @l[2] = lhist(50, 0, 100, 10); print(@l, 1, 2); clear(@); exit(); }', workload: false },
+  { name: 'exit in BEGIN stops every probe; empty maps print as bpftrace does', prog: 'BEGIN { printf("b\\n"); exit(); } tracepoint:syscalls:sys_enter_openat { @ = count(); @s = sum(1); @x = 5; @h = hist(1); @c[1] = count(); } END { printf("end\\n"); }', workload: false },
+  { name: 'kernel stacks as map keys and values, with offsets', prog: `tracepoint:syscalls:sys_enter_openat ${W} { @[kstack(2)] = count(); @k[kstack] = count(); @v = kstack(3); }` },
+  { name: 'kernel stacks in printf and print', prog: `tracepoint:syscalls:sys_enter_openat ${W} { printf("[%s]\\n", kstack(2)); print(kstack(1)); exit(); }` },
 ];
 
 function unusable(): string | undefined {

@@ -40,15 +40,32 @@ test('hist labels and bars', () => {
 });
 
 test('maps print sorted by value, keys joined, JSON one object per map', () => {
-  const map: TraceMap = { name: '@', keys: [{ kind: 'string', size: 16 }], value: { kind: 'agg', agg: 'count', signed: false }, keySize: 16, valueSize: 8 };
+  const map: TraceMap = { name: '@', keys: [{ kind: 'string', size: 16 }], value: { kind: 'agg', agg: 'count', signed: false }, keySize: 16, valueSize: 8, perCpu: true };
   const entries: MapEntry[] = [{ key: str('b', 16), value: u64(5n) }, { key: str('a', 16), value: u64(9n) }, { key: str('c', 16), value: u64(1n) }];
   assert.equal(formatMap(map, entries, 'text', r), '@[c]: 1\n@[b]: 5\n@[a]: 9\n');
   assert.equal(formatMap(map, entries, 'json', r), '{"type": "map", "data": {"@": {"c": 1, "b": 5, "a": 9}}}\n');
   assert.equal(formatMap(map, [], 'text', r), '\n');
   assert.equal(formatMap(map, [], 'json', r), '');
-  const stats: TraceMap = { name: '@s', keys: [], value: { kind: 'agg', agg: 'stats', signed: false }, keySize: 8, valueSize: 16 };
+  const stats: TraceMap = { name: '@s', keys: [], value: { kind: 'agg', agg: 'stats', signed: false }, keySize: 8, valueSize: 16, perCpu: false };
   assert.equal(formatMap(stats, [{ key: u64(0n), value: u64(2n, 30n) }], 'text', r), '@s: count 2, average 15, total 30\n\n');
   assert.equal(formatMap(stats, [{ key: u64(0n), value: u64(2n, 30n) }], 'json', r), '{"type": "stats", "data": {"@s": {"count": 2, "average": 15, "total": 30}}}\n');
-  const tuple: TraceMap = { name: '@t', keys: [], value: { kind: 'tuple', elems: [{ kind: 'int', bits: 64, signed: true }, { kind: 'string', size: 2 }] }, keySize: 8, valueSize: 16 };
+  const tuple: TraceMap = { name: '@t', keys: [], value: { kind: 'tuple', elems: [{ kind: 'int', bits: 64, signed: true }, { kind: 'string', size: 2 }] }, keySize: 8, valueSize: 16, perCpu: false };
   assert.equal(formatMap(tuple, [{ key: u64(0n), value: new Uint8Array([...u64(1n), 97, 0, 0, 0, 0, 0, 0, 0]) }], 'text', r), '@t: (1, a)\n');
+});
+
+test('print(@m, top, div) keeps the largest entries and divides values (not lhist counts)', () => {
+  const map: TraceMap = { name: '@', keys: [{ kind: 'int', bits: 64, signed: false }], value: { kind: 'int', bits: 64, signed: false }, keySize: 8, valueSize: 8, perCpu: false };
+  const entries: MapEntry[] = [{ key: u64(1n), value: u64(10n) }, { key: u64(2n), value: u64(25n) }, { key: u64(3n), value: u64(30n) }];
+  assert.equal(formatMap(map, entries, 'text', r, { top: 2, div: 10 }), '@[2]: 2\n@[3]: 3\n');
+  assert.equal(formatMap(map, entries, 'text', r, { top: 0, div: 1 }), '@[1]: 10\n@[2]: 25\n@[3]: 30\n');
+  // hist: the number is divided, the bar follows the raw count
+  assert.equal(histToString([0n, 0n, 0n, 0n, 1n, 0n, 0n, 0n, 2n], 'text', 2n), '[4, 8)                 0 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n[8, 16)                0 |                                                    |\n[16, 32)               0 |                                                    |\n[32, 64)               0 |                                                    |\n[64, 128)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n');
+  const count: TraceMap = { name: '@n', keys: [], value: { kind: 'agg', agg: 'count', signed: false }, keySize: 8, valueSize: 8, perCpu: true };
+  assert.equal(formatMap(count, [], 'text', r), '@n: 0\n', 'an empty scalar count prints 0');
+});
+
+test('stack frames indent by 8 in values and by 4 in map keys', () => {
+  const frames = { ...r, stack: (_id: bigint, _user: boolean, limit: number) => ['a+1', 'b+2', 'c+3'].slice(0, limit) };
+  const map: TraceMap = { name: '@', keys: [{ kind: 'kstack', limit: 2 }], value: { kind: 'kstack' }, keySize: 8, valueSize: 8, perCpu: false };
+  assert.equal(formatMap(map, [{ key: u64(7n), value: u64(7n) }], 'text', frames), '@[\n    a+1\n    b+2\n]: \n        a+1\n        b+2\n        c+3\n\n');
 });

@@ -4,7 +4,13 @@
  * chosen path needs them, so start-up stays short.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { UsageError, type CommandIo } from '../io.js';
+// The common path (compile, then run on the kernel) is imported statically, so a
+// bundle keeps it in one file; rarer paths (BTF, -d, --vm, other attach points) stay lazy.
+import { compile } from '../../trace/compile.js';
+import { ScriptError, TraceLoadError, renderDiagnostic } from '../../trace/errors.js';
+import { runOnKernel } from '../../trace/kernel/run.js';
 
 const USAGE = `Usage: bpfkit trace [options] FILE [ARGS...]
        bpfkit trace [options] -e 'PROGRAM' [ARGS...]
@@ -149,14 +155,28 @@ function kallsyms(): { addrs: bigint[]; names: string[] } {
   return (kallsymsCache = { addrs: rows.map((r) => r[0]), names: rows.map((r) => r[1]) });
 }
 
-function ksym(addr: bigint): string {
-  const { addrs, names } = kallsyms();
+/** Index of the last symbol at or below addr, or -1. */
+function symbolAt(addr: bigint): number {
+  const { addrs } = kallsyms();
   let lo = 0, hi = addrs.length - 1, best = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (addrs[mid] <= addr) { best = mid; lo = mid + 1; } else hi = mid - 1;
   }
-  return best < 0 ? `0x${addr.toString(16)}` : names[best];
+  return best;
+}
+
+function ksym(addr: bigint): string {
+  const i = symbolAt(addr);
+  return i < 0 ? `0x${addr.toString(16)}` : kallsyms().names[i];
+}
+
+/** `name+offset` (decimal), as bpftrace prints kernel stack frames. */
+function ksymOffset(addr: bigint): string {
+  const i = symbolAt(addr);
+  if (i < 0) return `0x${addr.toString(16)}`;
+  const { addrs, names } = kallsyms();
+  return `${names[i]}+${addr - addrs[i]}`;
 }
 
 function listProbes(pattern: string | true, io: CommandIo): number {
@@ -201,6 +221,7 @@ export default async function trace(argv: string[], io: CommandIo): Promise<numb
   if (o.cmd !== undefined && !o.debug && !o.dryRun && !o.vm && o.events === undefined) {
     const args = o.cmd.split(/\s+/).filter(Boolean);
     child = requireChildProcess().spawn('/bin/sh', ['-c', 'read _; exec "$@"', 'sh', ...args], { stdio: ['pipe', 'inherit', 'inherit'] });
+    if (child.pid !== undefined) await blockedInRead(child.pid);
   }
   const killChild = () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
@@ -216,7 +237,6 @@ export default async function trace(argv: string[], io: CommandIo): Promise<numb
 let btfLoader: (() => import('../../btf/index.js').Btf | undefined) = () => undefined;
 
 async function compileAndRun(o: Options, source: string, file: string, io: CommandIo, child: import('node:child_process').ChildProcess | undefined): Promise<number> {
-  const { compile } = await import('../../trace/compile.js');
   if (/curtask|fentry:|fexit:|kfunc:|kretfunc:|\bf:|\bfr:|->|\(struct /.test(source)) {
     // Only import the BTF reader when the script may need it (it is a large parse).
     const { kernelBtf } = await import('../../kernel/btf.js');
@@ -228,7 +248,6 @@ async function compileAndRun(o: Options, source: string, file: string, io: Comma
       }
     };
   }
-  const { ScriptError } = await import('../../trace/errors.js');
   const startNs = process.hrtime.bigint();
   let script;
   try {
@@ -259,6 +278,7 @@ async function compileAndRun(o: Options, source: string, file: string, io: Comma
     }
     throw e;
   }
+  for (const w of script.warnings) io.stderr(renderDiagnostic('WARNING', w.message, w.loc, source, file));
   if (o.dryRun) return 0;
   if (o.debug) {
     const { formatProgram } = await import('../../asm/index.js');
@@ -304,8 +324,6 @@ async function compileAndRun(o: Options, source: string, file: string, io: Comma
     }
   }
 
-  const { runOnKernel } = await import('../../trace/kernel/run.js');
-  const { TraceLoadError } = await import('../../trace/errors.js');
   let finish: () => void = () => {};
   const stop = new Promise<void>((resolve) => { finish = resolve; });
   const onSignal = () => finish();
@@ -333,6 +351,8 @@ async function compileAndRun(o: Options, source: string, file: string, io: Comma
       stop,
       ...(o.pid !== undefined ? { pid: o.pid } : {}),
       resolver: { ksym },
+      ksymOffset,
+      noPrealloc: kernelAtLeast(6, 1),
       hooks: {
         system: (cmd) => {
           const { execSync } = requireChildProcess();
@@ -359,6 +379,37 @@ async function compileAndRun(o: Options, source: string, file: string, io: Comma
     process.off('SIGTERM', onSignal);
     if (pidTimer) clearInterval(pidTimer);
   }
+}
+
+/** read(2)'s number, as /proc/PID/syscall shows it. */
+const READ_NR: Partial<Record<string, number>> = { x64: 0, arm64: 63, riscv64: 63, loong64: 63, ia32: 3, arm: 3, s390x: 3, ppc64: 3 };
+
+/**
+ * Wait (up to a second) until the -c shell sits in read(2) on its stdin, so its
+ * own start-up (the loader reading libc, the shell's first read) is over before
+ * the probes attach: only the command itself is traced, as with bpftrace.
+ */
+async function blockedInRead(pid: number): Promise<void> {
+  const nr = READ_NR[process.arch];
+  if (nr === undefined) return;
+  const deadline = Date.now() + 1000;
+  while (Date.now() < deadline) {
+    try {
+      const first = readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0];
+      if (Number(first) === nr) return;
+    } catch {
+      return; // no /proc access (or the shell already exited): carry on
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** True when the running kernel's release is at least major.minor. */
+function kernelAtLeast(major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release());
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a > major || (a === major && b >= minor);
 }
 
 // child_process is needed only for -c and system(); loaded on demand.

@@ -11,6 +11,7 @@ import { loadProgram, type Program } from '../../kernel/program.js';
 import { VerifierError } from '../../kernel/errors.js';
 import { SyscallError } from '../../kernel/sys.js';
 import { ERRNO } from '../../kernel/errno.js';
+import { MAP_FLAG } from '../../kernel/constants.js';
 import { NotSupportedError } from '../../errors/index.js';
 import { nativeSys } from '../../kernel/native.js';
 import type { Link } from '../../kernel/link/link.js';
@@ -40,6 +41,14 @@ export interface KernelRunOptions {
   readonly pid?: number;
   readonly resolver?: Partial<Resolver>;
   readonly hooks?: SessionHooks;
+  /**
+   * Create hash maps without preallocating their 4096 entries: creation drops
+   * from ~9 ms to ~0.1 ms (start-up), at the cost of an allocation when a new
+   * key is first inserted. Tracing programs accept such maps from Linux 6.1.
+   */
+  readonly noPrealloc?: boolean;
+  /** A kernel address as `symbol+offset`, as kstack frames print (default: resolver.ksym). */
+  readonly ksymOffset?: (addr: bigint) => string;
 }
 
 const SOFTWARE_CONFIG: Record<string, [number, bigint]> = {
@@ -60,8 +69,22 @@ function patchMaps(insns: readonly Insn[], fds: readonly number[]): Insn[] {
 class KernelMaps implements MapAccess {
   constructor(private readonly maps: readonly BpfMap[]) {}
   entries(index: number): MapEntry[] {
+    const m = this.maps[index];
     const out: MapEntry[] = [];
-    for (const [key, value] of this.maps[index].entries()) out.push({ key, value });
+    if (!m.perCpu) {
+      for (const [key, value] of m.entries()) out.push({ key, value });
+      return out;
+    }
+    // Per-CPU aggregations (count, sum, hist and lhist buckets) are one u64 each: the total is their sum.
+    for (const key of m.keys()) {
+      const values = m.lookupPerCpu(key);
+      if (!values) continue;
+      let total = 0n;
+      for (const v of values) total += new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(0, true);
+      const value = new Uint8Array(m.valueSize);
+      new DataView(value.buffer).setBigUint64(0, BigInt.asUintN(64, total), true);
+      out.push({ key, value });
+    }
     return out;
   }
   clear(index: number): void {
@@ -76,6 +99,21 @@ class KernelMaps implements MapAccess {
 }
 
 function loadOne(p: TraceProgram, fds: readonly number[], opts: KernelRunOptions): Program {
+  // The verifier gives up with EAGAIN when a signal is pending (a profiler's SIGPROF,
+  // a busy machine's timers); libbpf retries such loads, and so do we.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return loadOnce(p, fds, opts);
+    } catch (e) {
+      const errno = e instanceof VerifierError || e instanceof SyscallError ? e.errno : undefined;
+      const cause = e instanceof TraceLoadError ? e.cause : e;
+      const causeErrno = cause instanceof VerifierError || cause instanceof SyscallError ? cause.errno : errno;
+      if (causeErrno !== ERRNO.EAGAIN || attempt >= 5) throw e;
+    }
+  }
+}
+
+function loadOnce(p: TraceProgram, fds: readonly number[], opts: KernelRunOptions): Program {
   try {
     const prog = loadProgram({
       type: p.progType, insns: patchMaps(p.insns, fds), name: p.name, license: 'GPL', logLevel: opts.verbose ? 1 : 0,
@@ -146,17 +184,27 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
   let timer: ReturnType<typeof setInterval> | undefined;
   try {
     for (const m of script.maps) {
-      maps.push(createMap({ type: 'hash', keySize: m.keySize, valueSize: m.valueSize, maxEntries: 4096, name: m.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15) || 'AT_' }));
+      maps.push(createMap({
+        type: m.perCpu ? 'percpu_hash' : 'hash', keySize: m.keySize, valueSize: m.valueSize, maxEntries: 4096,
+        name: m.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15) || 'AT_',
+        ...(opts.noPrealloc ? { flags: MAP_FLAG.no_prealloc } : {}),
+      }));
     }
     const ring = createMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 1 << 20, name: 'printf' });
     maps.push(ring);
+    // Programs name maps by index: the script's, the ring buffer, then the optional internal ones.
     const fds = maps.map((m) => m.fd);
+    let stackMap: BpfMap | undefined;
     if (script.internal.stacks !== undefined) {
-      const stacks = createMap({ type: 'stack_trace', keySize: 4, valueSize: 127 * 8, maxEntries: 4096, name: 'stack' });
-      maps.push(stacks);
-      fds.push(stacks.fd);
+      stackMap = createMap({ type: 'stack_trace', keySize: 4, valueSize: 127 * 8, maxEntries: 4096, name: 'stack' });
+      maps.push(stackMap);
+      fds[script.internal.stacks] = stackMap.fd;
     }
-    const stackMap = script.internal.stacks !== undefined ? maps[maps.length - 1] : undefined;
+    if (script.internal.exitFlag !== undefined) {
+      const flag = createMap({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 1, name: 'exited' });
+      maps.push(flag);
+      fds[script.internal.exitFlag] = flag.fd;
+    }
     const loaded = script.programs.map((p) => {
       const prog = loadOne(p, fds, opts);
       programs.push(prog);
@@ -167,20 +215,21 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
     const base = basicResolver(script, opts.resolver);
     const resolver: Resolver = {
       ...base,
-      stack: (id, user) => {
-        if (!stackMap || id < 0n) return base.stack(id, user);
+      stack: (id, user, limit) => {
+        if (!stackMap || id < 0n) return base.stack(id, user, limit);
         const key = new Uint8Array(4);
         new DataView(key.buffer).setUint32(0, Number(id), true);
         const v = stackMap.lookup(key);
-        if (!v) return '\n';
+        if (!v) return [];
         const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-        let out = '\n';
-        for (let i = 0; i < 127; i++) {
+        const frames: string[] = [];
+        const kname = opts.ksymOffset ?? base.ksym;
+        for (let i = 0; i < Math.min(127, limit); i++) {
           const addr = dv.getBigUint64(i * 8, true);
           if (addr === 0n) break;
-          out += `        ${user ? base.usym(addr, 0) : base.ksym(addr)}\n`;
+          frames.push(user ? base.usym(addr, 0) : kname(addr));
         }
-        return out + '\n';
+        return frames;
       },
     };
     const session = new TraceSession(script, opts.mode, opts.write, access, resolver, opts.hooks);
@@ -206,6 +255,7 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
     }
     for (const l of links.splice(0)) l.close();
     drain();
+    session.runningEnd();
     for (const { p, prog } of loaded) if (p.probes.some((s) => s.provider === 'END')) prog.testRun({ repeat: 0 });
     drain();
     session.finish();

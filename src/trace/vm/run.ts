@@ -85,7 +85,9 @@ export function runOnVm(script: CompiledScript, events: Iterable<TraceEvent>, op
   const mapNames = script.maps.map((m, i) => `m${i}`);
   script.maps.forEach((m, i) => maps.set(mapNames[i], mapSpec(mapNames[i], 'hash', m.keySize, m.valueSize, 4096)));
   maps.set('ringbuf', mapSpec('ringbuf', 'ringbuf', 0, 0, 1 << 18));
-  const refName = (idx: number) => (idx < script.maps.length ? mapNames[idx] : idx === script.internal.ringbuf ? 'ringbuf' : undefined);
+  if (script.internal.exitFlag !== undefined) maps.set('exited', mapSpec('exited', 'array', 4, 8, 1));
+  const refName = (idx: number) =>
+    idx < script.maps.length ? mapNames[idx] : idx === script.internal.ringbuf ? 'ringbuf' : idx === script.internal.exitFlag ? 'exited' : undefined;
   if (script.internal.stacks !== undefined) throw new ScriptError('kstack and ustack need the kernel (not available with --vm)', undefined);
 
   const programs = new Map<string, ProgramSpec>();
@@ -202,6 +204,7 @@ export function runOnVm(script: CompiledScript, events: Iterable<TraceEvent>, op
     }
   }
   task.comm = 'bpftrace';
+  session.runningEnd();
   runWhere((s) => s.provider === 'END', { probe: 'END' });
   session.finish();
   return 0;
