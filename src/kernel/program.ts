@@ -72,6 +72,7 @@ export interface TestRunResult {
 const DEFAULT_LOG_SIZE = 64 * 1024;
 /** The kernel refuses log_size above UINT_MAX >> 2. */
 const MAX_LOG_SIZE = 0x3fffffff;
+const MAX_EAGAIN_RETRIES = 5;
 
 /** A loaded program, owning its fd. */
 export class Program implements Disposable {
@@ -248,6 +249,7 @@ export function loadProgram(opts: ProgramLoadOptions): Program {
   const what = `load ${opts.type} program${opts.name ? ` '${opts.name}'` : ''}`;
   let level: number = opts.logLevel ?? 0;
   let size = level > 0 ? (opts.logSize ?? DEFAULT_LOG_SIZE) : 0;
+  let eagainRetries = 0;
   for (;;) {
     const log = size > 0 ? new Uint8Array(size) : undefined;
     const w = new AttrWriter(PROG_LOAD_ATTR)
@@ -276,6 +278,9 @@ export function loadProgram(opts: ProgramLoadOptions): Program {
       return new Program(fd, opts.type, bytes.length / 8, log && cString(log), sys, (opts.btf?.funcInfo?.length ?? 0) > 0);
     } catch (e) {
       if (!(e instanceof SyscallError)) throw e;
+      // The verifier gives up with EAGAIN when a signal is pending (a profiler's
+      // SIGPROF, a busy machine); libbpf retries the load a few times too.
+      if (e.errno === ERRNO.EAGAIN && eagainRetries++ < MAX_EAGAIN_RETRIES) continue;
       if (e.errno === ERRNO.ENOSPC && level > 0 && size < MAX_LOG_SIZE) {
         // Linux >= 6.4 reports the size the whole log needs (NUL included); older kernels do not.
         const needed = readU32(w.attr, PROG_LOAD_ATTR.fields.log_true_size);
