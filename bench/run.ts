@@ -20,8 +20,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCollectionSpec } from '../src/elf/index.js';
 import type { Insn } from '../src/isa/index.js';
-import { compile, type JitProgram } from '../src/jit/index.js';
-import { Vm } from '../src/vm/index.js';
+import { compile, JitProgram } from '../src/jit/index.js';
+import { loadCollection } from '../src/runtime/index.js';
+import { Vm, type PreparedProgram } from '../src/vm/index.js';
+import type { CollectionSpec } from '../src/elf/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const benchDir = process.env.BPFKIT_BENCH_DIR ?? resolve(here, '../../shared/bench');
@@ -97,14 +99,19 @@ interface Row {
   compileWarmMs?: number;
 }
 
-async function kernelRunner(): Promise<((insns: readonly Insn[], input: Uint8Array) => { ns: number; retval: number }) | string> {
+type KernelRunner = (insns: readonly Insn[] | { spec: CollectionSpec; program: string }, input: Uint8Array) => { ns: number; retval: number; first: number };
+
+async function kernelRunner(): Promise<KernelRunner | string> {
   try {
     const k = await import('../src/kernel/index.js');
     const why = k.bpfUnusableReason();
     if (why !== undefined) return why;
-    return (insns, input) => {
-      const prog = k.loadProgram({ type: 'xdp', insns, name: 'bench' });
+    return (what, input) => {
+      // Programs with maps load as a collection (maps created, relocated); the others alone.
+      const coll = 'spec' in what ? k.loadCollection(what.spec, { programs: [what.program] }) : undefined;
+      const prog = coll !== undefined && 'spec' in what ? coll.program(what.program) : k.loadProgram({ type: 'xdp', insns: what as readonly Insn[], name: 'bench' });
       try {
+        const once = prog.testRun({ data: input, repeat: 1 }).retval;
         // Size repeat to about TARGET_NS, then take the median of ROUNDS runs.
         let repeat = 1000;
         const first = prog.testRun({ data: input, repeat });
@@ -116,9 +123,10 @@ async function kernelRunner(): Promise<((insns: readonly Insn[], input: Uint8Arr
           per.push(res.duration);
           retval = res.retval;
         }
-        return { ns: median(per), retval };
+        return { ns: median(per), retval, first: once };
       } finally {
-        prog.close();
+        if (coll !== undefined) coll.close();
+        else prog.close();
       }
     };
   } catch (e) {
@@ -177,10 +185,6 @@ async function main(): Promise<void> {
   for (const name of PROGRAMS) {
     const row: Row = { name };
     rows.push(row);
-    if (name === 'map') {
-      row.skipped = 'needs a HASH map and map helpers: the maps runtime does not exist yet';
-      continue;
-    }
     const spec = loadCollectionSpec(new Uint8Array(readFileSync(join(benchDir, 'progs', `${name}.bpf.o`))));
     const mem = spec.programs.get(`mem_${name}`);
     const xdp = spec.programs.get(`xdp_${name}`);
@@ -192,11 +196,16 @@ async function main(): Promise<void> {
     const { cold, warm } = compileTimes(mem.insns);
     row.compileMs = cold;
     row.compileWarmMs = warm;
-    const vm = new Vm(mem.insns);
-    const jit = compile(mem.insns);
-    const jitV = compile(mem.insns, { verified: true });
+    // Programs with maps run in runtime collections (maps and helpers); each engine has its own maps.
+    const hasMaps = spec.maps.size > 0;
+    const inCollection = (engine: 'interp' | 'jit'): PreparedProgram => loadCollection(spec, { engine, programs: [mem.name] }).program(mem.name).prepared;
+    const vm = hasMaps ? inCollection('interp') : new Vm(mem.insns);
+    const jit = hasMaps ? inCollection('jit') : compile(mem.insns);
+    const jitV = hasMaps ? undefined : compile(mem.insns, { verified: true });
+    if (!(jit instanceof JitProgram)) throw new Error(`${name}: the runtime did not prepare the program on the JIT (${jit.fallback ?? jit.engine})`);
     const want = vm.run(input).r0;
     for (const [what, p] of [['JIT', jit], ['verified JIT', jitV]] as const) {
+      if (p === undefined) continue;
       const got = p.run(input).r0;
       if (got !== want) throw new Error(`${name}: ${what} r0 0x${got.toString(16)} != interpreter's 0x${want.toString(16)}`);
     }
@@ -204,7 +213,7 @@ async function main(): Promise<void> {
     // As BPF_PROG_TEST_RUN with repeat: the input is copied in once, the
     // program runs on it again and again (the JIT's repeat() loops inside
     // the module; call() adds the crossing from JavaScript per run).
-    const timed = (p: Vm | JitProgram, how: 'call' | 'repeat'): number => {
+    const timed = (p: PreparedProgram, how: 'call' | 'repeat'): number => {
       const region = p.space.map('bench-input', input);
       const n = region.start, len = region.size;
       let ns: number;
@@ -219,11 +228,12 @@ async function main(): Promise<void> {
     };
     row.interpNs = timed(vm, 'call');
     row.jitNs = timed(jit, 'repeat');
-    row.jitVerifiedNs = timed(jitV, 'repeat');
+    if (jitV !== undefined) row.jitVerifiedNs = timed(jitV, 'repeat');
     row.jitCallNs = timed(jit, 'call');
     if (typeof kernel !== 'string' && xdp !== undefined) {
-      const k = kernel(xdp.insns, input);
-      if (BigInt(k.retval >>> 0) !== BigInt.asUintN(32, want)) throw new Error(`${name}: kernel retval ${k.retval} != r0 ${row.r0}`);
+      const k = kernel(hasMaps ? { spec, program: xdp.name } : xdp.insns, input);
+      // With maps, r0 depends on the maps' state: compare first runs, each on fresh maps.
+      if (BigInt(k.first >>> 0) !== BigInt.asUintN(32, want)) throw new Error(`${name}: kernel retval ${k.retval} != r0 ${row.r0}`);
       row.kernelNs = k.ns;
     }
   }

@@ -4,7 +4,7 @@
  * the first argument, plugin options as the second, program hex on stdin,
  * r0 in hex on stdout).
  *
- *   npm run build && node --import tsx scripts/conformance.ts [DIR] [--engine interp|jit]
+ *   npm run build && node --import tsx scripts/conformance.ts [DIR] [--engine jit|interp]  (jit by default)
  *       [--plugin PATH] [--jobs N] [--filter SUBSTRING] [--verbose]
  *
  * DIR defaults to ../shared/conformance relative to the repository. Programs
@@ -124,7 +124,7 @@ function newestMtime(dir: string): number {
 
 async function main(argv: string[]): Promise<number> {
   let dir = resolve(repo, '../shared/conformance');
-  let engine = 'interp';
+  let engine = 'jit';
   let plugin = join(repo, 'bin/bpfkit-conformance.js');
   let jobs = Math.max(1, cpus().length);
   let filter = '';

@@ -5,7 +5,7 @@
  * buffer. The packet is the VM's "packet" region (what ldabs/ldind read) and
  * r1 a `__sk_buff` whose len is the wire length, as `ld #len` wants.
  */
-import { prepare, type Engine, type PreparedProgram, type Region } from '../vm/index.js';
+import { DEFAULT_ENGINE, prepare, type Engine, type PreparedProgram, type Region } from '../vm/index.js';
 import { cbpfToEbpf } from './to-ebpf.js';
 import type { SockFilter } from './insn.js';
 import { SK_BUFF, skBuffContext } from './skbuff.js';
@@ -17,7 +17,7 @@ export class EbpfFilter {
   /** The engine that runs it (the interpreter when the requested one is not available). */
   readonly engine: Engine;
 
-  constructor(filter: readonly SockFilter[], engine: Engine = 'interp') {
+  constructor(filter: readonly SockFilter[], engine: Engine = DEFAULT_ENGINE) {
     this.#program = prepare(cbpfToEbpf(filter), { engine });
     this.engine = this.#program.engine;
     this.#ctx = this.#program.space.map('ctx', skBuffContext(0), { writable: false });

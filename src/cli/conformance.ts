@@ -1,5 +1,6 @@
 /**
- * The bpf_conformance plugin: `bpfkit-conformance [MEM] [--engine interp|jit]`.
+ * The bpf_conformance plugin: `bpfkit-conformance [MEM] [--engine interp|jit]`
+ * (the JIT by default).
  * The suite's runner starts it once per test with the input memory as one
  * argument (hex bytes separated by blanks) and the program on stdin in the
  * same encoding; the plugin prints r0 in hex and exits 0, or prints an error
@@ -7,12 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { BpfkitError } from '../errors/index.js';
-import { compile } from '../jit/index.js';
-import { isEngine, prepare, registerEngine, type Engine, type Helper, type HelperTable } from '../vm/index.js';
+import { DEFAULT_ENGINE, isEngine, prepare, type Engine, type Helper, type HelperTable } from '../vm/index.js';
 import { UsageError, type CommandIo } from './io.js';
-
-// The WebAssembly JIT (src/jit) depends on src/vm, so it joins prepare()'s engines from here.
-registerEngine('jit', compile);
 
 /**
  * Helper 5 of the suite, "unwind": returns its first argument and ends the
@@ -51,7 +48,7 @@ export function parsePluginArgs(argv: readonly string[]): PluginArgs {
   let memText = '';
   if (args.length > 0 && !args[0].trimStart().startsWith('--')) memText = args.shift()!;
   const opts = args.flatMap((a) => a.split(/\s+/)).filter((a) => a.length > 0);
-  let engine: Engine = 'interp';
+  let engine: Engine = DEFAULT_ENGINE;
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i];
     let value: string | undefined;

@@ -14,7 +14,7 @@ import { stringifyBtfJson } from '../btf/index.js';
 import { CaptureParser, LINKTYPE, PcapError, PcapWriter, type CapturedPacket } from '../pcap/index.js';
 import { tcActionName, xdpActionName } from '../progtypes/index.js';
 import { loadCollection, type MapDump, type VmCollection, type VmProgram } from '../runtime/index.js';
-import { isEngine, resolveEngine, type Engine } from '../vm/index.js';
+import { DEFAULT_ENGINE, isEngine, type Engine } from '../vm/index.js';
 import { UsageError, type CommandIo } from './io.js';
 
 const USAGE = `Usage: bpfkit run OBJECT.o [--program NAME] [--pcap IN [--out OUT]] [--mem-file F | --mem HEX]
@@ -27,6 +27,7 @@ Run a program of an ELF object on the userspace VM.
   --mem-file F    run with r1 = a copy of F's bytes, r2 = its length
   --mem HEX       the same with memory given as hex bytes
   --repeat N      (memory runs) run N times and report the mean time per run
+  --engine E      jit (WebAssembly, the default) or interp (the reference interpreter)
   --skb-start S   where skb->data starts for socket filters: l2 (default, as on a packet socket) or l3
   --json          machine-readable output
 `;
@@ -64,7 +65,7 @@ function parseHex(text: string): Uint8Array {
 
 function parseArgs(argv: string[]): Options | undefined {
   const o: Options = {
-    file: '', program: undefined, pcap: undefined, out: undefined, mem: undefined, engine: 'interp', repeat: 1,
+    file: '', program: undefined, pcap: undefined, out: undefined, mem: undefined, engine: DEFAULT_ENGINE, repeat: 1,
     budget: undefined, cpus: 1, skbStart: 'l2', json: false,
   };
   let file: string | undefined;
@@ -284,7 +285,7 @@ async function runPcap(o: Options, coll: VmCollection, prog: VmProgram, io: Comm
   const maps = coll.dumpMaps();
   if (o.json) {
     const verdicts = Object.fromEntries([...counts].sort());
-    io.stdout(`{"program":${JSON.stringify(prog.name)},"type":${JSON.stringify(prog.type)},"packets":${packets},"verdicts":${JSON.stringify(verdicts)}${family === 'socket' ? `,"accepted_bytes":${acceptedBytes}` : ''}${sink ? `,"written":${written}` : ''},"seconds":${seconds.toFixed(3)},"packets_per_second":${Math.round(packets / Math.max(seconds, 1e-9))},"maps":${mapsJson(maps)}}\n`);
+    io.stdout(`{"program":${JSON.stringify(prog.name)},"type":${JSON.stringify(prog.type)},${engineJson(prog)},"packets":${packets},"verdicts":${JSON.stringify(verdicts)}${family === 'socket' ? `,"accepted_bytes":${acceptedBytes}` : ''}${sink ? `,"written":${written}` : ''},"seconds":${seconds.toFixed(3)},"packets_per_second":${Math.round(packets / Math.max(seconds, 1e-9))},"maps":${mapsJson(maps)}}\n`);
     return 0;
   }
   let s = `${prog.name} (${prog.type}): ${packets} packets in ${seconds.toFixed(2)} s (${Math.round(packets / Math.max(seconds, 1e-9))} packets/s)\n`;
@@ -293,6 +294,12 @@ async function runPcap(o: Options, coll: VmCollection, prog: VmProgram, io: Comm
   if (sink) s += `wrote ${written} packets to ${o.out}\n`;
   io.stdout(s + mapsText(maps));
   return 0;
+}
+
+/** The engine that ran the program, and why it is not the one asked for if so. */
+function engineJson(prog: VmProgram): string {
+  const p = prog.prepared;
+  return `"engine":"${p.engine}"${p.fallback === undefined ? '' : `,"fallback":${JSON.stringify(p.fallback)}`}`;
 }
 
 function runMem(o: Options, coll: VmCollection, prog: VmProgram, io: CommandIo): number {
@@ -309,7 +316,7 @@ function runMem(o: Options, coll: VmCollection, prog: VmProgram, io: CommandIo):
   }
   const maps = coll.dumpMaps();
   if (o.json) {
-    io.stdout(`{"program":${JSON.stringify(prog.name)},"r0":"0x${res.r0.toString(16)}","retval":${res.retval}${res.action ? `,"action":${JSON.stringify(res.action)}` : ''},"executed":${res.executed}${o.repeat > 1 ? `,"ns_per_run":${ns.toFixed(1)}` : ''},"trace":${JSON.stringify(res.trace)},"maps":${mapsJson(maps)}}\n`);
+    io.stdout(`{"program":${JSON.stringify(prog.name)},${engineJson(prog)},"r0":"0x${res.r0.toString(16)}","retval":${res.retval}${res.action ? `,"action":${JSON.stringify(res.action)}` : ''},"executed":${res.executed}${o.repeat > 1 ? `,"ns_per_run":${ns.toFixed(1)}` : ''},"trace":${JSON.stringify(res.trace)},"maps":${mapsJson(maps)}}\n`);
     return 0;
   }
   let s = `r0 = 0x${res.r0.toString(16)} (${res.r0})${res.action ? ` ${res.action}` : ''}\n`;
@@ -328,9 +335,10 @@ export async function runObjectCommand(argv: string[], io: CommandIo): Promise<n
   }
   const bytes = new Uint8Array(readFileSync(o.file));
   const spec = loadCollectionSpec(bytes);
-  if (resolveEngine(o.engine) !== o.engine) io.stderr(`bpfkit: note: the ${o.engine} engine is not available yet; using the ${resolveEngine(o.engine)}\n`);
   const coll = loadCollection(spec, { engine: o.engine, budget: o.budget, cpus: o.cpus, programs: o.program === undefined ? undefined : undefined });
   const prog = pickProgram(coll, o.file, o.program);
+  const fallback = prog.prepared.fallback;
+  if (fallback !== undefined && !o.json) io.stderr(`bpfkit: note: program '${prog.name}' runs on the interpreter: ${fallback}\n`);
   if (o.pcap !== undefined) return runPcap(o, coll, prog, io);
   return runMem(o, coll, prog, io);
 }

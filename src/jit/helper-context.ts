@@ -1,5 +1,5 @@
 import { HelperArgumentError, type Access } from '../vm/errors.js';
-import type { ArgIndex, HelperContext } from '../vm/helpers.js';
+import { callbackSlot, type ArgIndex, type CallbackRunner, type HelperContext } from '../vm/helpers.js';
 import type { AddressSpace } from '../vm/memory.js';
 import { SCR_ARG } from './layout.js';
 
@@ -13,7 +13,11 @@ export class JitHelperContext implements HelperContext {
   id = 0;
   halted = false;
 
-  constructor(readonly space: AddressSpace) {}
+  constructor(readonly space: AddressSpace, private readonly runCallback: CallbackRunner) {}
+
+  callFunction(fn: number | bigint, args: readonly (number | bigint)[]): bigint {
+    return this.runCallback(callbackSlot(fn), args);
+  }
 
   arg(n: ArgIndex): bigint {
     return this.space.view.getBigUint64(SCR_ARG + 8 * n, true);

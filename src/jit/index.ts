@@ -11,12 +11,15 @@
  * `repeat(args, n)` runs a program n times inside the module, as the
  * kernel's BPF_PROG_TEST_RUN does (the benchmark's measure).
  *
- * Hooks left for later: hot helpers (map lookup/update, ktime, prandom)
- * compiled into the module once the maps runtime exists, through
- * `inlineHelpers` (an emitter per helper id, used instead of the host
- * call); tail calls (bpf_tail_call would become a return with a "tail"
- * status and the program index, on which the entry wrapper loops into the
- * next program's function, in the same module or through a table).
+ * It is the default engine: src/vm's prepare() builds JitPrograms (falling
+ * back to the interpreter only where WebAssembly refuses a module). Helpers
+ * call back into the program through HelperContext.callFunction (the
+ * module exports `callback(slot, pc)`, which runs a function one frame
+ * deeper); tail calls are the runtime's: bpf_tail_call halts the program
+ * and the runtime starts the target, on either engine.
+ *
+ * `inlineHelpers` compiles hot helpers into the module (an emitter per
+ * helper id, used instead of the host call).
  */
 export { compile, runJit, JitProgram, type JitOptions } from './program.js';
 export { analyse, translate, type Translation, type TranslateOptions, type ProgramShape, type InlineHelper } from './translate.js';

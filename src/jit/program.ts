@@ -109,8 +109,14 @@ type RunFn = (budget: number, clear: number) => bigint;
 
 type RepeatFn = (budget: number, clear: number, count: number) => bigint;
 
+type CallbackFn = (slot: number, pc: number) => bigint;
+
 interface Bound {
   readonly run: RunFn;
+  /** Present when the program has callbacks. */
+  readonly callback: CallbackFn | undefined;
+  /** The frame depth global (exported with callbacks). */
+  readonly depth: WasmGlobal | undefined;
   readonly repeat: RepeatFn;
   readonly budget: WasmGlobal;
   /** Budgets this instance serves without budget checks... or with them (see instance()). */
@@ -158,7 +164,7 @@ export class JitProgram implements PreparedProgram {
     this.inlineHelpers = options.inlineHelpers;
     this.inlineKey = options.inlineHelpers === undefined ? '' : `i${inlineSetId(options.inlineHelpers)}`;
     this.kfuncs = options.kfuncs;
-    this.ctx = new JitHelperContext(this.space);
+    this.ctx = new JitHelperContext(this.space, (fn, args) => this.callFunction(fn, args));
     let cache = caches.get(this.space);
     if (cache === undefined) caches.set(this.space, cache = { read: undefined, write: undefined, read2: undefined, write2: undefined, stackDirty: true, argsDirty: true });
     this.cache = cache;
@@ -320,7 +326,7 @@ export class JitProgram implements PreparedProgram {
       this.compiled.modules.set(key, mod);
     }
     const inst = new Wasm.Instance(mod, { env: this.imports() });
-    bound = { run: inst.exports.run as RunFn, repeat: inst.exports.repeat as RepeatFn, budget: inst.exports.budget as WasmGlobal, checked: check };
+    bound = { run: inst.exports.run as RunFn, callback: inst.exports.callback as CallbackFn | undefined, depth: inst.exports.depth as WasmGlobal | undefined, repeat: inst.exports.repeat as RepeatFn, budget: inst.exports.budget as WasmGlobal, checked: check };
     this.bound.set(key, bound);
     this.lastBudget = budget;
     this.lastBound = bound;
@@ -378,6 +384,37 @@ export class JitProgram implements PreparedProgram {
       return h;
     }
     return findHelper(this.helpers, id);
+  }
+
+  /** HelperContext.callFunction: run a callback in the instance that is running, from inside a helper. */
+  private callFunction(fn: number, args: readonly (number | bigint)[]): bigint {
+    const c = this.ctx;
+    const pc = c.pc, id = c.id;
+    const bound = this.lastBound;
+    if (bound?.callback === undefined || !this.compiled.shape.callbacks.some((e) => this.compiled.shape.index.at[e] === fn)) {
+      throw new HelperArgumentError(`0x${fn.toString(16)} is not a function of the program`);
+    }
+    const v = this.space.view;
+    // The helper's own arguments: the callback's helper calls reuse the words.
+    const saved = this.space.bytes.slice(SCR_ARG + 8, SCR_ARG + 48);
+    for (let r = 0; r < 5; r++) v.setBigUint64(SCR_ARG + 8 + 8 * r, r < args.length ? BigInt.asUintN(64, BigInt(args[r])) : 0n, true);
+    this.cache.argsDirty = true;
+    const depth = bound.depth!.value;
+    let r0: bigint;
+    try {
+      r0 = bound.callback(fn, pc);
+    } catch (err) {
+      // A helper ended the callback (as the interpreter's, it returns to the helper that called it).
+      if (err !== HALT) throw err;
+      r0 = this.space.view.getBigUint64(SCR_R0, true);
+      bound.depth!.value = depth;
+    }
+    this.space.bytes.set(saved, SCR_ARG + 8);
+    this.validateCache();
+    c.pc = pc;
+    c.id = id;
+    c.halted = false;
+    return r0 < 0n ? BigInt.asUintN(64, r0) : r0;
   }
 
   /** A helper call, as the interpreter's: the result goes to the r0 scratch word. */

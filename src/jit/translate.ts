@@ -94,6 +94,8 @@ export interface ProgramShape {
    * Otherwise only a forged pointer can, which the host notices (see miss).
    */
   readonly touchesStack: boolean;
+  /** Entry ordinals of the functions lddw pseudo 'func' names (callbacks helpers may call). */
+  readonly callbacks: readonly Ordinal[];
 }
 
 /** Whether an instruction writes register r. */
@@ -124,7 +126,14 @@ function reads(insn: Insn, r: Reg): boolean {
 export function analyse(insns: readonly Insn[]): ProgramShape {
   const index = new ProgramIndex(insns);
   const functions = new Map<Ordinal, FunctionGraph>();
-  const todo: Ordinal[] = [0];
+  const callbacks: Ordinal[] = [];
+  insns.forEach((insn, k) => {
+    if (insn.kind === 'lddw' && insn.pseudo === 'func') {
+      const t = index.target(k, Number(BigInt.asIntN(32, insn.imm)));
+      if (!callbacks.includes(t)) callbacks.push(t);
+    }
+  });
+  const todo: Ordinal[] = [0, ...callbacks];
   while (todo.length > 0) {
     const e = todo.pop()!;
     if (functions.has(e)) continue;
@@ -167,7 +176,9 @@ export function analyse(insns: readonly Insn[]): ProgramShape {
   const [maxInsns, depth] = longest(0);
   const writesR10 = insns.some((insn) => writes(insn, 10));
   const touchesStack = insns.some((insn) => reads(insn, 10) || insn.kind === 'call' || insn.kind === 'callx' || insn.kind === 'call_kfunc');
-  return { index, functions, maxInsns, maxDepth: Math.min(depth, MAX_FRAMES - 1), writesR10, touchesStack };
+  // Helpers call callbacks any number of times, in frames below any caller's.
+  if (callbacks.length > 0) return { index, functions, maxInsns: Infinity, maxDepth: MAX_FRAMES - 1, writesR10, touchesStack, callbacks };
+  return { index, functions, maxInsns, maxDepth: Math.min(depth, MAX_FRAMES - 1), writesR10, touchesStack, callbacks };
 }
 
 export function translate(shape: ProgramShape, options: TranslateOptions = {}): Translation {
@@ -210,6 +221,12 @@ export function translate(shape: ProgramShape, options: TranslateOptions = {}): 
     body: repeater(entryWrapper),
   });
   mb.exportFunc('repeat', repeatWrapper);
+  if (shape.callbacks.length > 0) {
+    const cb = mb.declareFunc();
+    mb.defineFunc(cb, { type: mb.type([I32, I32], [I64]), locals: [], body: callbackEntry(shape, funcIndex) });
+    mb.exportFunc('callback', cb);
+    mb.exportGlobal('depth', G_DEPTH);
+  }
   return { bytes: mb.encode(), maxDepth: shape.maxDepth, maxInsns: shape.maxInsns };
 }
 
@@ -252,6 +269,50 @@ function wrapper(entry: number, maxDepth: number): Code {
   c.op(Op.f64_convert_i64_s);
   c.mem(Op.f64_store, SCR_BUDGET);
   c.localGet(L_R0);
+  return c;
+}
+
+/**
+ * callback(slot, pc) -> r0: HelperContext.callFunction from a helper the
+ * program called at `pc`: the function whose entry is at `slot` runs one
+ * frame deeper than its caller, r1..r5 from the argument scratch words, the
+ * budget in G_BUDGET (where the helper call left it).
+ */
+function callbackEntry(shape: ProgramShape, funcIndex: ReadonlyMap<Ordinal, number>): Code {
+  const c = new Code();
+  const L_SLOT = 0, L_PC = 1;
+  c.globalGet(G_DEPTH);
+  c.i32(MAX_FRAMES - 1);
+  c.op(Op.i32_ge_s);
+  c.block(Op.if);
+  c.localGet(L_PC);
+  c.call(F_DEPTH);
+  c.op(Op.end);
+  c.globalGet(G_DEPTH);
+  c.i32(1);
+  c.op(Op.i32_add);
+  c.globalSet(G_DEPTH);
+  for (const e of shape.callbacks) {
+    c.localGet(L_SLOT);
+    c.i32(shape.index.at[e]);
+    c.op(Op.i32_eq);
+    c.block(Op.if);
+    c.i64(0);
+    for (let r = 1; r <= 5; r++) {
+      c.i32(0);
+      c.mem(Op.i64_load, SCR_ARG + 8 * r);
+    }
+    for (let r = 6; r < 10; r++) c.i64(0);
+    c.call(funcIndex.get(e)!);
+    for (let r = 0; r < 5; r++) c.op(Op.drop);
+    c.globalGet(G_DEPTH);
+    c.i32(1);
+    c.op(Op.i32_sub);
+    c.globalSet(G_DEPTH);
+    c.op(Op.return);
+    c.op(Op.end);
+  }
+  c.op(Op.unreachable);
   return c;
 }
 
@@ -345,6 +406,8 @@ class FunctionEmitter {
       if (!g.reducible || g.blocks.length > MAX_STRUCTURED_BLOCKS || g.loopHeader[i]) point[i] = 1;
       const last = this.insns[b.first + b.count - 1] as Insn | undefined;
       if (last?.kind === 'call_local') for (const s of b.succ) point[s] = 1;
+      // A helper may run callbacks, which spend budget: check again after it.
+      if (this.shape.callbacks.length > 0 && (last?.kind === 'call' || last?.kind === 'callx' || last?.kind === 'call_kfunc')) for (const s of b.succ) point[s] = 1;
     });
     const longest = new Float64Array(m);
     for (let i = m - 1; i >= 0; i--) {
@@ -651,6 +714,11 @@ class FunctionEmitter {
     c.i32(0);
     c.mem(Op.i64_load, SCR_R0);
     c.localSet(0);
+    if (this.shape.callbacks.length > 0) {
+      // Callbacks the helper ran spent budget.
+      c.globalGet(G_BUDGET);
+      c.localSet(L_B);
+    }
     this.reloadCache();
   }
 
@@ -802,7 +870,8 @@ class FunctionEmitter {
         this.endian(insn.order, insn.bits, insn.dst);
         return;
       case 'lddw':
-        c.i64(insn.imm);
+        // A function's address is its entry slot, as the interpreter's (see lower).
+        c.i64(insn.pseudo === 'func' ? BigInt(pc + 1 + Number(BigInt.asIntN(32, insn.imm))) : insn.imm);
         c.localSet(insn.dst);
         return;
       case 'ldx':

@@ -19,7 +19,7 @@ export interface LoadCollectionOptions {
   readonly env?: HostEnv | HostEnvOptions;
   /** Possible CPUs, for per-CPU maps (default 1; the env's cpu must be below it). */
   readonly cpus?: number;
-  /** 'interp' (default) or 'jit' (falls back to the interpreter until the JIT exists). */
+  /** 'jit' (default; a program the JIT cannot compile runs on the interpreter, see PreparedProgram.fallback) or 'interp'. */
   readonly engine?: Engine;
   /** Instruction budget per program run. */
   readonly budget?: number;
@@ -67,7 +67,7 @@ export class VmCollection {
     this.cpus = opts.cpus ?? 1;
     if (!(Number.isInteger(this.cpus) && this.cpus >= 1 && this.cpus <= 1024)) throw new RuntimeLoadError(undefined, `cpus must be 1..1024, not ${this.cpus}`);
     if (this.env.cpu >= this.cpus) throw new RuntimeLoadError(undefined, `the environment's CPU ${this.env.cpu} is not below cpus (${this.cpus})`);
-    this.engine = resolveEngine(opts.engine ?? 'interp');
+    this.engine = resolveEngine(opts.engine);
     this.btf = spec.btf;
     const env = this.env;
     const mapCtx: MapContext = { space: this.space, cpus: this.cpus, cpu: () => env.cpu };

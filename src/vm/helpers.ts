@@ -36,6 +36,26 @@ export interface HelperContext {
   argAddr(n: ArgIndex, size: number, access: Access): number;
   /** End the program when this helper returns; r0 is the helper's return value. */
   halt(): void;
+  /**
+   * Call a function of the program (a callback: the value an lddw pseudo
+   * 'func' loaded, i.e. the function's entry slot) with r1..r5 = args, in
+   * a new frame one deeper than the caller's, and return its r0. Its
+   * instructions count against the run's budget. Read every argument of
+   * the helper before calling: the callback's own helper calls reuse the
+   * argument words. Throws HelperArgumentError for a value that names no
+   * callback of the program, VmCallDepthError past MAX_FRAMES.
+   */
+  callFunction(fn: number | bigint, args: readonly (number | bigint)[]): bigint;
+}
+
+/** Runs a callback for a HelperContext (each engine has one). */
+export type CallbackRunner = (fn: number, args: readonly (number | bigint)[]) => bigint;
+
+/** The entry slot a callback value names, or throws (a value too large for any program). */
+export function callbackSlot(fn: number | bigint): number {
+  const v = typeof fn === 'bigint' ? fn : BigInt(Math.trunc(fn));
+  if (v < 0n || v > 0x7fffffffn) throw new HelperArgumentError(`0x${BigInt.asUintN(64, v).toString(16)} is not a function of the program`);
+  return Number(v);
 }
 
 /**
@@ -65,11 +85,17 @@ export class HelperCall implements HelperContext {
   pc = 0;
   id = 0;
   halted = false;
+  /** Set by the interpreter's machine. */
+  runCallback: CallbackRunner | undefined;
   constructor(
     readonly space: AddressSpace,
     private readonly lo: Int32Array,
     private readonly hi: Int32Array,
   ) {}
+
+  callFunction(fn: number | bigint, args: readonly (number | bigint)[]): bigint {
+    return this.runCallback!(callbackSlot(fn), args);
+  }
 
   arg(n: ArgIndex): bigint {
     return toBigUint(this.lo[n], this.hi[n]);

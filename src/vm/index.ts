@@ -6,12 +6,14 @@
  *
  * `run(program, { mem })` runs once with the conformance-suite convention
  * (r1 = input memory, r2 = its length); `new Vm(program, options)` prepares a
- * program for repeated runs. See https://www.rfc-editor.org/rfc/rfc9669.
+ * program for repeated runs on the interpreter, and `prepare(program,
+ * { engine })` on either engine: the WebAssembly JIT (src/jit) by default.
+ * See https://www.rfc-editor.org/rfc/rfc9669.
  */
 export { run, Vm, DEFAULT_BUDGET, INPUT_REGION, type RunOptions, type RunResult, type VmOptions, type CallResult } from './vm.js';
 export { AddressSpace, type LinearMemory, type Region, type MapOptions, type AddressSpaceOptions } from './memory.js';
-export type { Helper, HelperTable, HelperContext, ArgIndex } from './helpers.js';
-export { type Engine, type EngineFactory, type PreparedProgram, ENGINES, isEngine, resolveEngine, prepare, registerEngine } from './engine.js';
+export type { Helper, HelperTable, HelperContext, ArgIndex, CallbackRunner } from './helpers.js';
+export { type Engine, type EngineFactory, type PreparedProgram, ENGINES, DEFAULT_ENGINE, isEngine, resolveEngine, prepare, registerEngine } from './engine.js';
 export { MAY_GOTO_BUDGET } from './interpreter.js';
 export * from './errors.js';
 export {

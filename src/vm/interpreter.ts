@@ -44,6 +44,15 @@ export class Machine {
   readonly returnPc = new Int32Array(MAX_FRAMES);
   /** Deepest frame index the last run reached (its stacks may need zeroing). */
   maxDepth = 0;
+  /** Frame depth and instructions counted when the loop last called a helper (for callbacks). */
+  depth = 0;
+  executed = 0;
+  /** Instructions callbacks ran during the current helper call (added to the caller's count). */
+  nested = 0;
+  /** The budget of the current run. */
+  budget = 0;
+  /** Instructions the loops enclosing the running one had counted when it started (callbacks). */
+  spent = 0;
   private readonly helperCache: (Helper | undefined)[] = [];
   /** The interpreter loop specialised to this machine. */
   readonly loop: Loop;
@@ -57,7 +66,49 @@ export class Machine {
     this.lo = program.constLo.slice();
     this.hi = program.constHi.slice();
     this.ctx = new HelperCall(space, this.lo, this.hi);
+    this.ctx.runCallback = (fn, args) => this.callFunction(fn, args);
     this.loop = makeLoop(this);
+  }
+
+  /** HelperContext.callFunction: run the function at slot `fn` in a new frame, from inside a helper. */
+  callFunction(fn: number, args: readonly (number | bigint)[]): bigint {
+    const c = this.ctx;
+    const callPc = c.pc, id = c.id;
+    if (!this.program.callbacks.has(fn)) throw new HelperArgumentError(`0x${fn.toString(16)} is not a function of the program`);
+    const d = this.depth + 1;
+    if (d >= MAX_FRAMES) throw new VmCallDepthError(callPc, MAX_FRAMES);
+    const lo = this.lo, hi = this.hi;
+    const savedLo = lo.slice(0, 11), savedHi = hi.slice(0, 11);
+    const depth = this.depth, executed = this.executed, nested = this.nested;
+    for (let r = 0; r <= 9; r++) lo[r] = hi[r] = 0;
+    for (let r = 0; r < args.length && r < 5; r++) setBig(lo, hi, r + 1, BigInt(args[r]));
+    lo[10] = framePointer(d);
+    hi[10] = 0;
+    if (d > this.maxDepth) this.maxDepth = d;
+    const space = this.space;
+    const spent = this.spent;
+    this.spent = spent + executed;
+    this.nested = 0; // the callback's own helper calls account their callbacks here
+    let n: number;
+    try {
+      n = this.loop(this.budget - this.spent, space.view, space.pageRegion, space.readEnd, space.writeEnd, space.limit, fn, d);
+    } catch (e) {
+      // The budget is the run's, not what was left of it.
+      if (e instanceof VmBudgetError) throw new VmBudgetError(e.pc, this.budget);
+      throw e;
+    } finally {
+      this.spent = spent;
+    }
+    const r0 = toBigUint(lo[0], hi[0]);
+    lo.set(savedLo);
+    hi.set(savedHi);
+    this.depth = depth;
+    this.executed = executed + n;
+    this.nested = nested + n;
+    c.pc = callPc;
+    c.id = id;
+    c.halted = false;
+    return r0;
   }
 
   helper(id: number): Helper | undefined {
@@ -80,15 +131,22 @@ export class Machine {
 export function execute(m: Machine, budget: number): number {
   const space = m.space;
   m.maxDepth = 0;
+  m.budget = budget;
+  m.spent = 0;
+  m.nested = 0;
   m.lo[10] = FRAME0;
   m.hi[10] = 0;
-  return m.loop(budget, space.view, space.pageRegion, space.readEnd, space.writeEnd, space.limit);
+  return m.loop(budget, space.view, space.pageRegion, space.readEnd, space.writeEnd, space.limit, 0, 0);
 }
 
 const FRAME0 = framePointer(0);
 
 /** The interpreter loop for one machine (see makeLoop). */
-export type Loop = (budget: number, dv: DataView, pt: Uint16Array, rEnd: Float64Array, wEnd: Float64Array, lim: number) => number;
+export type Loop = (
+  budget: number, dv: DataView, pt: Uint16Array, rEnd: Float64Array, wEnd: Float64Array, lim: number,
+  /** Slot to start at and the frame depth there (a callback's: returns when that frame exits). */
+  start: number, base: number,
+) => number;
 
 /**
  * The interpreter loop, as a closure over one machine's program and
@@ -103,12 +161,12 @@ export function makeLoop(m: Machine): Loop {
   const p = m.program, space = m.space;
   const code = p.code, aux = p.aux, ord = p.ord;
   const lo = m.lo, hi = m.hi, savedLo = m.savedLo, savedHi = m.savedHi, returnPc = m.returnPc;
-  return (budget, dv, pt, rEnd, wEnd, lim) => {
-    let maxDepth = 0;
+  return (budget, dv, pt, rEnd, wEnd, lim, start, base) => {
+    let maxDepth = m.maxDepth;
     // Instructions are counted per straight-line block, when control leaves it
     // (taken jump, call, exit), not one by one: n counts the finished blocks,
     // bs is the ordinal of the current block's first instruction.
-    let pc = 0, n = 0, bs = 0, depth = 0, mayGoto = MAY_GOTO_BUDGET;
+    let pc = start, n = 0, bs = ord[start], depth = base, mayGoto = MAY_GOTO_BUDGET;
 
     for (;;) {
       const i = pc++;
@@ -322,7 +380,13 @@ export function makeLoop(m: Machine): Loop {
           if (n + ord[i] - bs + 1 > budget) throw overBudget(p, n - bs, budget);
           n += ord[i] - bs + 1;
           bs = ord[pc];
+          m.depth = depth;
+          m.executed = n;
           const halted = hostCall(m, i);
+          if (m.nested !== 0) {
+            n += m.nested;
+            m.nested = 0;
+          }
           // A helper may have mapped regions (grown the memory): refresh the views.
           dv = space.view; pt = space.pageRegion; rEnd = space.readEnd; wEnd = space.writeEnd; lim = space.limit;
           if (halted) return n;
@@ -350,7 +414,7 @@ export function makeLoop(m: Machine): Loop {
         case OP.EXIT: {
           if (n + ord[i] - bs + 1 > budget) throw overBudget(p, n - bs, budget);
           n += ord[i] - bs + 1;
-          if (depth === 0) return n;
+          if (depth === base) return n;
           depth--;
           const b = depth * 5;
           for (let r = 0; r < 5; r++) {

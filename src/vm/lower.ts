@@ -71,6 +71,8 @@ export interface Lowered {
   readonly slots: number;
   /** False when nothing in the program can write memory (no store, atomic or call): its runs leave the stacks clean. */
   readonly writes: boolean;
+  /** Entry slots of the functions named by lddw pseudo 'func' (callbacks helpers may call). */
+  readonly callbacks: ReadonlySet<number>;
 }
 
 /** Number of real registers (r0..r10). */
@@ -94,6 +96,11 @@ export function lower(insns: readonly Insn[]): Lowered {
 
   const lo: number[] = [];
   const hi: number[] = [];
+  const callbacks = new Set<number>();
+  const callbackSlot = (t: number): number => {
+    callbacks.add(t);
+    return t;
+  };
   const constIndex = new Map<string, number>();
   const constant = (l: number, h: number): number => {
     const key = `${l | 0}:${h | 0}`;
@@ -152,7 +159,8 @@ export function lower(insns: readonly Insn[]): Lowered {
         else op[pc] = insn.bits === 16 ? OP.BE16 : insn.bits === 32 ? OP.BE32 : OP.BE64;
         break;
       case 'lddw': {
-        const v = BigInt.asUintN(64, insn.imm);
+        // A function's address is its entry slot (the kernel's rule: the lddw's slot + imm + 1).
+        const v = insn.pseudo === 'func' ? BigInt(callbackSlot(target(Number(BigInt.asIntN(32, insn.imm))))) : BigInt.asUintN(64, insn.imm);
         op[pc] = OP.LDDW;
         dst[pc] = reg(insn.dst);
         src[pc] = constant(Number(v & 0xffffffffn), Number(v >> 32n));
@@ -260,5 +268,5 @@ export function lower(insns: readonly Insn[]): Lowered {
     if (k < insns.length && insns[k].kind === 'lddw') ord[at[k] + 1] = k + 1;
   }
   const writes = insns.some((x) => x.kind === 'st' || x.kind === 'stx' || x.kind === 'atomic' || x.kind === 'call' || x.kind === 'callx' || x.kind === 'call_kfunc');
-  return { code, op, dst, src, aux, aux2, ord, slotOf, constLo, constHi, slots, writes };
+  return { code, op, dst, src, aux, aux2, ord, slotOf, constLo, constHi, slots, writes, callbacks };
 }

@@ -34,8 +34,9 @@ test('run --pcap counts the same verdicts as running each packet, and writes wha
   const out = join(dir, 'out.pcap');
   const { code, out: text } = await cli([await runtimeFixturePath('xdp_ttl'), '--pcap', pcap, '--out', out, '--json']);
   assert.equal(code, 0);
-  const j = JSON.parse(text) as { packets: number; verdicts: Record<string, number>; written: number };
+  const j = JSON.parse(text) as { packets: number; verdicts: Record<string, number>; written: number; engine: string };
   assert.equal(j.packets, packets.length);
+  assert.equal(j.engine, 'jit', 'the JIT is the default engine');
   assert.deepEqual(j.verdicts, Object.fromEntries([...want].sort()));
   const written = readCaptureSync(new Uint8Array(readFileSync(out)));
   assert.equal(written.length, passed.length);

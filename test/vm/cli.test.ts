@@ -41,10 +41,14 @@ test('bpfkit run: assembly text, --mem-file, --json with --repeat', async () => 
   assert.equal(await main(['run', asm, '--json', '--repeat', '3', '--mem-file', file('m.bin', new Uint8Array(4))], io), 0);
   const line = io.out.trim().split('\n');
   assert.equal(line.length, 1);
-  const j = JSON.parse(line[0]) as { r0: string; ns_per_run: number };
+  const j = JSON.parse(line[0]) as { r0: string; ns_per_run: number; engine: string };
   assert.equal(j.r0, '0xffffffffffffffff');
   assert.equal(typeof j.ns_per_run, 'number');
-  assert.deepEqual(Object.keys(j), ['r0', 'ns_per_run']);
+  assert.deepEqual(Object.keys(j), ['r0', 'ns_per_run', 'engine']);
+  assert.equal(j.engine, 'jit', 'the JIT is the default');
+  const i = fakeIo();
+  assert.equal(await main(['run', asm, '--json', '--engine', 'interp'], i), 0);
+  assert.equal((JSON.parse(i.out) as { engine: string }).engine, 'interp');
 });
 
 test('bpfkit run: user errors go to stderr with a non-zero exit and no stack trace', async () => {
@@ -56,7 +60,7 @@ test('bpfkit run: user errors go to stderr with a non-zero exit and no stack tra
     [['run', file('loop.bin', encode([b.ja(-1)])), '--budget', '10'], /pc 0: instruction budget of 10 exhausted/],
     [['run', file('x.bin', encode([b.exit()])), '--engine', 'fast'], /--engine takes interp or jit/],
     [['run', file('y.bin', encode([b.exit()])), '--repeat', '0'], /--repeat takes a positive integer/],
-    [['run', file('z.o', Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]))], /ELF object/],
+    [['run', file('z.o', Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]))], /ELF\+0x0: file too short/],
   ];
   for (const [argv, message] of cases) {
     const io = fakeIo();

@@ -244,14 +244,19 @@ test('the budget is exact: the first instruction past it is named, even inside a
   assert.equal(thrown(VmBudgetError, () => run(calls, { budget: 3 })).pc, 1);
 });
 
-test('engines: jit falls back to the interpreter until the WebAssembly JIT exists', async () => {
-  const { prepare, resolveEngine, isEngine } = await import('../../src/vm/index.js');
-  assert.equal(resolveEngine('jit'), 'interp');
+test('engines: the JIT is the default and needs no registration', async () => {
+  const { prepare, resolveEngine, isEngine, DEFAULT_ENGINE } = await import('../../src/vm/index.js');
+  assert.equal(DEFAULT_ENGINE, 'jit');
+  assert.equal(resolveEngine(), 'jit');
   assert.equal(resolveEngine('interp'), 'interp');
   assert.ok(isEngine('jit') && !isEngine('wasm'));
-  const p = prepare([b.mov64(0, 2), b.exit()], { engine: 'jit' });
-  assert.equal(p.engine, 'interp');
+  const p = prepare([b.mov64(0, 2), b.exit()]);
+  assert.equal(p.engine, 'jit');
+  assert.equal(p.fallback, undefined);
   assert.equal(p.run(new Uint8Array(3)).r0, 3n);
+  const i = prepare([b.mov64(0, 2), b.exit()], { engine: 'interp' });
+  assert.equal(i.engine, 'interp');
+  assert.equal(i.run(new Uint8Array(3)).r0, 3n);
 });
 
 test('engines can be registered; prepare uses the one asked for and falls back otherwise', async () => {
@@ -265,10 +270,11 @@ test('engines can be registered; prepare uses the one asked for and falls back o
     assert.equal(resolveEngine('jit'), 'jit');
     assert.equal(prepare([b.mov64(0, b.imm(5)), b.exit()], { engine: 'jit' }).run().r0, 5n);
     assert.deepEqual(made, ['jit']);
-    prepare([b.exit()]);
-    assert.deepEqual(made, ['jit'], 'interp is the default');
+    prepare([b.exit()], { engine: 'interp' });
+    assert.deepEqual(made, ['jit'], 'interp is not the registered factory');
   } finally {
     undo();
   }
-  assert.equal(resolveEngine('jit'), 'interp');
+  assert.equal(resolveEngine('jit'), 'jit', 'undo restores the built-in JIT');
+  assert.equal(prepare([b.mov64(0, b.imm(5)), b.exit()]).engine, 'jit');
 });

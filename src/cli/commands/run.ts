@@ -8,8 +8,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { assemble } from '../../asm/index.js';
 import { BpfkitError } from '../../errors/index.js';
 import { decode, type Insn } from '../../isa/index.js';
-import { compile } from '../../jit/index.js';
-import { isEngine, prepare, registerEngine, resolveEngine, type Engine } from '../../vm/index.js';
+import { DEFAULT_ENGINE, isEngine, prepare, type Engine } from '../../vm/index.js';
 import { UsageError, type CommandIo } from '../io.js';
 
 const USAGE = `Usage: bpfkit run FILE [--mem-file F] [--mem HEX] [--engine interp|jit] [--repeat N] [--budget N] [--json]
@@ -18,14 +17,11 @@ Run an eBPF program on the userspace VM and print r0.
   FILE            raw bytecode (8-byte instructions) or assembly text; - for stdin
   --mem HEX       input memory as hex bytes (r1 points to a copy, r2 is its length)
   --mem-file F    input memory from a file
-  --engine E      interp (the reference interpreter, default) or jit (WebAssembly)
+  --engine E      jit (WebAssembly, the default) or interp (the reference interpreter)
   --repeat N      run N times (after a short warm-up) and report the mean time per run
   --budget N      stop after N executed instructions (default 1000000)
-  --json          print one line: {"r0":"0x...","ns_per_run":...}
+  --json          print one line: {"r0":"0x...","ns_per_run":...,"engine":...}
 `;
-
-// The WebAssembly JIT (src/jit) depends on src/vm, so it joins prepare()'s engines from here.
-registerEngine('jit', compile);
 
 /** A program file that is not bytecode or assembly we can run. */
 export class ProgramFileError extends BpfkitError {
@@ -61,7 +57,7 @@ function positiveInt(flag: string, v: string | undefined): number {
 function parseArgs(argv: string[]): Options | undefined {
   let file: string | undefined;
   let mem: Uint8Array | undefined;
-  let engine: Engine = 'interp';
+  let engine: Engine = DEFAULT_ENGINE;
   let repeat = 1;
   let budget: number | undefined;
   let json = false;
@@ -130,10 +126,8 @@ export default async function run(argv: string[], io: CommandIo): Promise<number
   }
   const bytes = opts.file === '-' ? await io.readStdin() : new Uint8Array(readFileSync(opts.file));
   const program = loadProgram(opts.file, bytes);
-  if (resolveEngine(opts.engine) !== opts.engine) {
-    io.stderr(`bpfkit: note: the ${opts.engine} engine is not available yet; using the ${resolveEngine(opts.engine)}\n`);
-  }
   const vm = prepare(program, { engine: opts.engine, budget: opts.budget });
+  if (vm.fallback !== undefined && !opts.json) io.stderr(`bpfkit: note: running on the interpreter: ${vm.fallback}\n`);
   let result = vm.run(opts.mem);
   let ns = 0;
   if (opts.repeat > 1 || opts.json) {
@@ -145,7 +139,7 @@ export default async function run(argv: string[], io: CommandIo): Promise<number
     ns = Number(process.hrtime.bigint() - t0) / opts.repeat;
   }
   if (opts.json) {
-    io.stdout(`${JSON.stringify({ r0: `0x${result.r0.toString(16)}`, ns_per_run: Math.round(ns * 10) / 10 })}\n`);
+    io.stdout(`${JSON.stringify({ r0: `0x${result.r0.toString(16)}`, ns_per_run: Math.round(ns * 10) / 10, engine: vm.engine, ...(vm.fallback === undefined ? {} : { fallback: vm.fallback }) })}\n`);
     return 0;
   }
   io.stdout(`${formatR0(result.r0)}\n`);

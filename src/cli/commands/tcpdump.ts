@@ -14,7 +14,7 @@ import {
   PCAP_HEADER_SIZE, PCAP_RECORD_HEADER_SIZE, type InPlaceFilter, type PcapFileHeader,
 } from '../../pcap/index.js';
 import { compileFilter, type LinkType } from '../../pcap/filter/index.js';
-import { isEngine, registerEngine, type Engine } from '../../vm/index.js';
+import { isEngine, type Engine } from '../../vm/index.js';
 import { UsageError, type CommandIo } from '../io.js';
 
 const USAGE = `Usage:
@@ -347,11 +347,6 @@ export default async function tcpdump(argv: string[], io: CommandIo): Promise<nu
     if (o.level !== undefined) {
       io.stdout(dumpFilter(filter, o.level));
       return 0;
-    }
-    if (o.engine === 'jit') {
-      // The WebAssembly JIT depends on src/vm, so it joins prepare()'s engines from here, and only when asked for.
-      const { compile } = await import('../../jit/index.js');
-      registerEngine('jit', compile);
     }
     const run = runnerFor(filter, o.engine, looped);
     const outFd = o.write === undefined ? undefined : openSync(o.write, 'w');
