@@ -9,6 +9,7 @@ import { findHelper, type Helper, type HelperTable } from '../vm/helpers.js';
 import { HEAP_BASE, MAX_FRAMES } from '../vm/layout.js';
 import { lower } from '../vm/lower.js';
 import { AddressSpace, type Region } from '../vm/memory.js';
+import type { VerifiedFacts } from '../vm/verified.js';
 import { DEFAULT_BUDGET, INPUT_REGION, type CallResult, type RunResult, type VmOptions } from '../vm/vm.js';
 import { JitHelperContext } from './helper-context.js';
 import { cacheCountOffset, SCR_ARG, SCR_BUDGET, SCR_R0, SCR_RLO, SCR_RLO2, SCR_WLO, SCR_WLO2 } from './layout.js';
@@ -16,7 +17,7 @@ import { analyse, translate, type InlineHelper, type ProgramShape } from './tran
 import { JitCompileError } from './errors.js';
 import { Wasm, type WasmGlobal, type WasmModule } from './webassembly.js';
 
-export interface JitOptions extends VmOptions {
+export interface JitOptions extends Omit<VmOptions, 'verified'> {
   /** Reuse compiled modules of the same program (default true; false measures a full compile). */
   readonly cache?: boolean;
   /** Helpers compiled into the module (see TranslateOptions.inlineHelpers); they take precedence over `helpers`. */
@@ -24,9 +25,11 @@ export interface JitOptions extends VmOptions {
   /**
    * The program passed the verifier: memory accesses are not checked
    * (WebAssembly's own bounds still keep the host safe; a wild access then
-   * traps with a RuntimeError instead of a VmMemoryError).
+   * traps with a RuntimeError instead of a VmMemoryError). Given the
+   * verifier's facts for this program instead (VmOptions.verified), only
+   * the accesses they prove in bounds go unchecked.
    */
-  readonly verified?: boolean;
+  readonly verified?: boolean | VerifiedFacts;
 }
 
 /** Compiled module variants of one program. */
@@ -135,7 +138,11 @@ export class JitProgram implements PreparedProgram {
   readonly program: readonly Insn[];
   readonly space: AddressSpace;
   readonly budget: number;
+  /** Some memory checks are dropped (verified: true, or the verifier's facts). */
   readonly verified: boolean;
+  private readonly facts: VerifiedFacts | undefined;
+  /** Module-variant key part for the verified option. */
+  private readonly verifiedKey: string;
   private readonly compiled: Compiled;
   private readonly touchesStack: boolean;
   private readonly bound = new Map<string, Bound>();
@@ -159,7 +166,9 @@ export class JitProgram implements PreparedProgram {
     this.program = program instanceof Uint8Array ? decode(program) : program;
     this.space = options.space ?? new AddressSpace();
     this.budget = checkBudget(options.budget ?? DEFAULT_BUDGET);
-    this.verified = options.verified ?? false;
+    this.verified = options.verified !== undefined && options.verified !== false;
+    this.facts = typeof options.verified === 'object' ? options.verified : undefined;
+    this.verifiedKey = this.facts !== undefined ? `f${inlineSetId(this.facts)}` : this.verified ? 'v' : 'c';
     this.helpers = options.helpers;
     this.inlineHelpers = options.inlineHelpers;
     this.inlineKey = options.inlineHelpers === undefined ? '' : `i${inlineSetId(options.inlineHelpers)}`;
@@ -306,7 +315,7 @@ export class JitProgram implements PreparedProgram {
   /** The instance for a budget: budget checks only when the program could exceed it. */
   private instance(budget: number): Bound {
     const check = !(this.compiled.shape.maxInsns <= budget);
-    const key = `${this.verified ? 'v' : 'c'}${check ? 'b' : 'n'}${this.inlineKey}`;
+    const key = `${this.verifiedKey}${check ? 'b' : 'n'}${this.inlineKey}`;
     let bound = this.bound.get(key);
     if (bound !== undefined) {
       this.lastBudget = budget;
@@ -316,7 +325,7 @@ export class JitProgram implements PreparedProgram {
     let mod = this.compiled.modules.get(key);
     if (mod === undefined) {
       const t0 = now();
-      const { bytes } = translate(this.compiled.shape, { verified: this.verified, checkBudget: check, inlineHelpers: this.inlineHelpers });
+      const { bytes } = translate(this.compiled.shape, { verified: this.facts ?? this.verified, checkBudget: check, inlineHelpers: this.inlineHelpers });
       try {
         mod = new Wasm.Module(bytes);
       } catch (e) {

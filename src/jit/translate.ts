@@ -1,6 +1,7 @@
 import { isReg, type AluOp, type Insn, type JmpCond, type Reg, type Size, type Source } from '../isa/index.js';
 import { MAY_GOTO_BUDGET } from '../vm/interpreter.js';
 import { MAX_FRAMES, STACK_BASE, STACK_SIZE, STACK_STRIDE } from '../vm/layout.js';
+import { provenAccess, type VerifiedFacts } from '../vm/verified.js';
 import { buildFunction, isTerminator, ProgramIndex, type FunctionGraph, type Ordinal } from './cfg.js';
 import { cacheCountOffset, SCR_ARG, SCR_BUDGET, SCR_R0, SCR_RLO, SCR_RLO2, SCR_WLO, SCR_WLO2 } from './layout.js';
 import { Code, F64, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
@@ -30,8 +31,12 @@ import { Code, F64, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js'
  */
 
 export interface TranslateOptions {
-  /** Drop the memory checks (the verifier has proven every access safe). */
-  readonly verified?: boolean;
+  /**
+   * true: drop every memory check (the verifier has proven every access
+   * safe); the verifier's facts: drop the checks of the accesses they prove
+   * in bounds (see src/vm/verified.ts).
+   */
+  readonly verified?: boolean | VerifiedFacts;
   /** Check the budget at checkpoints (else only count). */
   readonly checkBudget?: boolean;
   /**
@@ -363,7 +368,10 @@ class FunctionEmitter {
   private readonly c = new Code();
   private readonly labels: Label[] = [];
   private readonly insns: readonly Insn[];
+  /** Every access unchecked (verified: true). */
   private readonly verified: boolean;
+  /** Accesses proven in bounds, by slot (verified: facts). */
+  private readonly facts: VerifiedFacts | undefined;
   private readonly checkBudget: boolean;
   /** Budget checkpoints (entry, loop headers, returns from calls), with the instructions each must cover. */
   private readonly need: Int32Array;
@@ -378,7 +386,8 @@ class FunctionEmitter {
     private readonly carefulFunc: number,
   ) {
     this.insns = shape.index.insns;
-    this.verified = options.verified ?? false;
+    this.verified = options.verified === true;
+    this.facts = typeof options.verified === 'object' ? options.verified : undefined;
     this.checkBudget = options.checkBudget ?? true;
     this.need = this.checkpoints();
     this.structured = g.reducible && mode === 'normal' && g.blocks.length <= MAX_STRUCTURED_BLOCKS;
@@ -780,7 +789,7 @@ class FunctionEmitter {
     for (const b of this.g.blocks) {
       for (let k = b.first; k < b.first + b.count; k++) {
         const insn = this.insns[k] as Insn | undefined;
-        if (insn === undefined) continue;
+        if (insn === undefined || provenAccess(this.facts, this.shape.index.at[k])) continue;
         if (insn.kind === 'ldx') mark(false, insn.size);
         else if (insn.kind === 'st' || insn.kind === 'stx') mark(true, insn.size);
         else if (insn.kind === 'atomic') mark(insn.op !== 'load_acquire', insn.size);
@@ -1106,7 +1115,7 @@ class FunctionEmitter {
       this.memOffset = off + STACK_SIZE;
       return;
     }
-    if (this.verified) {
+    if (this.verified || provenAccess(this.facts, pc)) {
       c.localGet(base);
       c.op(Op.i32_wrap_i64);
       if (off >= 0) this.memOffset = off;

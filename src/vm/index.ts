@@ -16,6 +16,7 @@ export type { Helper, HelperTable, HelperContext, ArgIndex, CallbackRunner } fro
 export { type Engine, type EngineFactory, type PreparedProgram, ENGINES, DEFAULT_ENGINE, isEngine, resolveEngine, prepare, registerEngine } from './engine.js';
 export { MAY_GOTO_BUDGET } from './interpreter.js';
 export * from './errors.js';
+export type { VerifiedFacts } from './verified.js';
 export {
   NULL_GUARD, STACK_SIZE, MAX_FRAMES, STACK_BASE, STACK_STRIDE, HEAP_BASE, PAGE_SIZE, framePointer,
 } from './layout.js';

@@ -343,6 +343,30 @@ export function makeLoop(m: Machine): Loop {
           continue;
         }
 
+        // ---- loads and stores the verifier proved in bounds (lower() with facts):
+        // no region check; the DataView still bounds them to the linear memory.
+        case OP.LDXB_U: lo[d] = dv.getUint8((lo[s] >>> 0) + aux[i]); hi[d] = 0; continue;
+        case OP.LDXSB_U: { const v = dv.getInt8((lo[s] >>> 0) + aux[i]); lo[d] = v; hi[d] = v >> 31; continue; }
+        case OP.LDXH_U: lo[d] = dv.getUint16((lo[s] >>> 0) + aux[i], true); hi[d] = 0; continue;
+        case OP.LDXSH_U: { const v = dv.getInt16((lo[s] >>> 0) + aux[i], true); lo[d] = v; hi[d] = v >> 31; continue; }
+        case OP.LDXW_U: lo[d] = dv.getInt32((lo[s] >>> 0) + aux[i], true); hi[d] = 0; continue;
+        case OP.LDXSW_U: { const v = dv.getInt32((lo[s] >>> 0) + aux[i], true); lo[d] = v; hi[d] = v >> 31; continue; }
+        case OP.LDXDW_U: {
+          const a = (lo[s] >>> 0) + aux[i];
+          lo[d] = dv.getInt32(a, true);
+          hi[d] = dv.getInt32(a + 4, true);
+          continue;
+        }
+        case OP.STXB_U: dv.setUint8((lo[d] >>> 0) + aux[i], lo[s]); continue;
+        case OP.STXH_U: dv.setUint16((lo[d] >>> 0) + aux[i], lo[s], true); continue;
+        case OP.STXW_U: dv.setInt32((lo[d] >>> 0) + aux[i], lo[s], true); continue;
+        case OP.STXDW_U: {
+          const a = (lo[d] >>> 0) + aux[i];
+          dv.setInt32(a, lo[s], true);
+          dv.setInt32(a + 4, hi[s], true);
+          continue;
+        }
+
         // ---- jumps: a taken jump breaks out of the switch, a jump not taken continues
         case OP.JEQ: if (lo[d] === lo[s] && hi[d] === hi[s]) break; continue;
         case OP.JNE: if (lo[d] !== lo[s] || hi[d] !== hi[s]) break; continue;

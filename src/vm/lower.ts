@@ -1,5 +1,6 @@
 import { slotIndex, type AluOp, type AtomicOp, type Insn, type JmpCond, type Size } from '../isa/index.js';
 import { VmProgramError } from './errors.js';
+import { provenAccess, type VerifiedFacts } from './verified.js';
 
 /**
  * The interpreter's private program form: the Insn[] lowered once into flat
@@ -33,7 +34,13 @@ export const OP = {
   LDDW: 83,
   /** The slot after the last instruction, and the second slot of a 64-bit immediate load. */
   END: 84,
+  // Loads and stores the verifier proved in bounds (see VerifiedFacts): same order as LDXB..STXDW, no region check.
+  LDXB_U: 85, LDXH_U: 86, LDXW_U: 87, LDXDW_U: 88, LDXSB_U: 89, LDXSH_U: 90, LDXSW_U: 91,
+  STXB_U: 92, STXH_U: 93, STXW_U: 94, STXDW_U: 95,
 } as const;
+
+/** Distance from a checked load/store operation to its unchecked twin. */
+const UNCHECKED = OP.LDXB_U - OP.LDXB;
 
 const ALU_ORDER: readonly AluOp[] = [
   'add', 'sub', 'mul', 'div', 'sdiv', 'or', 'and', 'lsh', 'rsh', 'mod', 'smod', 'xor', 'mov', 'arsh',
@@ -83,7 +90,7 @@ export const NREGS = 11;
  * outside the program or into the second slot of a 64-bit immediate load, a
  * register number out of range.
  */
-export function lower(insns: readonly Insn[]): Lowered {
+export function lower(insns: readonly Insn[], verified?: VerifiedFacts): Lowered {
   const at = slotIndex(insns);
   const slots = at[insns.length];
   const op = new Uint8Array(slots + 1);
@@ -254,6 +261,13 @@ export function lower(insns: readonly Insn[]): Lowered {
         fail(`unknown instruction kind ${(insn as { kind: unknown }).kind as string}`);
     }
   });
+  if (verified !== undefined) {
+    // Loads and stores proven in bounds on every path become their unchecked twins.
+    for (let k = 0; k < insns.length; k++) {
+      const pc = at[k];
+      if (op[pc] >= OP.LDXB && op[pc] <= OP.STXDW && provenAccess(verified, pc)) op[pc] += UNCHECKED;
+    }
+  }
   const constLo = new Int32Array(NREGS + lo.length);
   const constHi = new Int32Array(NREGS + hi.length);
   constLo.set(lo, NREGS);

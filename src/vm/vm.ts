@@ -6,6 +6,7 @@ import { setBig, toBigUint } from './int64.js';
 import { execute, Machine } from './interpreter.js';
 import { lower } from './lower.js';
 import { AddressSpace, type Region } from './memory.js';
+import type { VerifiedFacts } from './verified.js';
 
 /**
  * Default instruction budget per run: Linux's verifier limit on processed
@@ -23,6 +24,12 @@ export interface VmOptions {
   readonly budget?: number;
   /** Address space to run in (default: a new one). */
   readonly space?: AddressSpace;
+  /**
+   * The verifier's facts for this very program (verify(program, { facts:
+   * true }).facts, same instructions and maps): loads and stores it proved
+   * in bounds run without the region check. See VerifiedFacts.
+   */
+  readonly verified?: VerifiedFacts;
 }
 
 export interface RunOptions {
@@ -69,7 +76,7 @@ export class Vm implements PreparedProgram {
     this.program = program instanceof Uint8Array ? decode(program) : program;
     this.space = options.space ?? new AddressSpace();
     this.budget = checkBudget(options.budget ?? DEFAULT_BUDGET);
-    this.machine = new Machine(lower(this.program), this.space, options.helpers, options.kfuncs);
+    this.machine = new Machine(lower(this.program, options.verified), this.space, options.helpers, options.kfuncs);
   }
 
   /**
