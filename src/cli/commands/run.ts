@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { assemble } from '../../asm/index.js';
 import { BpfkitError } from '../../errors/index.js';
 import { decode, type Insn } from '../../isa/index.js';
+import { isElf } from '../../elf/index.js';
 import { DEFAULT_ENGINE, isEngine, prepare, type Engine } from '../../vm/index.js';
 import { UsageError, type CommandIo } from '../io.js';
 
@@ -94,8 +95,9 @@ function parseArgs(argv: string[]): Options | undefined {
 
 /** Bytecode when the file holds a NUL byte (every real program does); text otherwise. */
 export function loadProgram(name: string, bytes: Uint8Array): Insn[] {
-  if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
-    throw new ProgramFileError(name, 'is an ELF object; run takes raw bytecode or assembly (the ELF loader is not available to run yet)');
+  if (isElf(bytes)) {
+    // Files are sent to the object runner before this; only standard input gets here.
+    throw new ProgramFileError(name, 'is an ELF object; give objects as a file path (run reads bytecode or assembly from standard input)');
   }
   if (bytes.includes(0)) return decode(bytes);
   let text: string;
@@ -154,7 +156,7 @@ function isElfFile(path: string): boolean {
   try {
     fd = openSync(path, 'r');
     const head = new Uint8Array(4);
-    return readSync(fd, head, 0, 4, 0) === 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
+    return readSync(fd, head, 0, 4, 0) === 4 && isElf(head);
   } catch {
     return false; // let the normal path report the missing file
   } finally {
