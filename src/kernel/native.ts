@@ -6,7 +6,8 @@
  * NotSupportedError saying why.
  */
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { NotSupportedError } from '../errors/index.js';
 import { BPF_CMD } from './constants.js';
 import { ERRNO } from './errno.js';
@@ -81,13 +82,36 @@ function load(): Native {
   return native;
 }
 
+/**
+ * koffi's index.js loads https, crypto and zlib (for its prebuild
+ * downloader) before the addon: about 20 ms of every kernel command's
+ * start-up. Load the prebuilt addon for this platform directly when its
+ * version is the package's, else go through the index as usual.
+ */
+function loadKoffi(): Koffi {
+  const req = createRequire(import.meta.url);
+  const index = req.resolve('koffi');
+  const arch = ({ x64: 'x64', arm64: 'arm64' } as Partial<Record<string, string>>)[process.arch];
+  const addon = join(dirname(index), 'build', 'koffi', `linux_${arch}`, 'koffi.node');
+  if (arch !== undefined && existsSync(addon)) {
+    try {
+      const native = req(addon) as Koffi & { version?: string };
+      const pkg = JSON.parse(readFileSync(join(dirname(index), 'package.json'), 'utf8')) as { version?: string };
+      if (native.version === pkg.version) return native;
+    } catch {
+      // A musl system or a broken prebuild: the index knows what to try.
+    }
+  }
+  return req('koffi') as Koffi;
+}
+
 function tryLoad(): Native | NotSupportedError {
   if (process.platform !== 'linux') return new NotSupportedError('bpf(2)', `not Linux (platform ${process.platform})`);
   const bpfNr = BPF_SYSCALL_NR[process.arch];
   if (bpfNr === undefined) return new NotSupportedError('bpf(2)', `unknown syscall number on ${process.arch}`);
   let koffi: Koffi;
   try {
-    koffi = createRequire(import.meta.url)('koffi') as Koffi;
+    koffi = loadKoffi();
   } catch (e) {
     return new NotSupportedError('bpf(2)', 'koffi (optional dependency) is not installed', { cause: e });
   }
