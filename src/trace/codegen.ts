@@ -11,7 +11,7 @@
 import * as b from '../isa/build.js';
 import type { Insn, JmpCond, Reg } from '../isa/index.js';
 import type { Expr, MapExpr, Probe, Stmt } from './ast.js';
-import { EVENT_KIND, type EventKind, type MapPrint, type PrintfSpec, type TraceMap } from './compiled.js';
+import { EVENT_KIND, JOIN_ARG_SIZE, JOIN_ARGS, JOIN_RECORD_SIZE, type EventKind, type MapPrint, type PrintfSpec, type TraceMap } from './compiled.js';
 import { Emitter, type Label } from './emitter.js';
 import { ScriptError, type Loc } from './errors.js';
 import { parseFormat } from './printf-format.js';
@@ -23,7 +23,7 @@ const H = {
   map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, probe_read: 4, ktime_get_ns: 5,
   get_prandom_u32: 7, get_smp_processor_id: 8, get_current_pid_tgid: 14, get_current_uid_gid: 15,
   get_current_comm: 16, get_stackid: 27, get_current_task: 35, get_numa_node_id: 42, probe_read_str: 45,
-  get_current_cgroup_id: 80, send_signal: 109, probe_read_kernel: 113, jiffies64: 118, ringbuf_output: 130,
+  get_current_cgroup_id: 80, send_signal: 109, for_each_map_elem: 164, probe_read_kernel: 113, jiffies64: 118, ringbuf_output: 130,
 } as const;
 
 const STACK_LIMIT = 512;
@@ -53,14 +53,37 @@ export interface GenShared {
   usesStacks: boolean;
   /** Map index of the exit flag (see InternalMaps.exitFlag), when the script calls exit(). */
   readonly exitFlag: number | undefined;
+  /** Map index of join()'s per-CPU record buffer, when the script calls join(). */
+  readonly join: number | undefined;
+  readonly joinSeparators: string[];
+}
+
+/** Does a block contain a for loop (at any depth)? */
+function hasFor(ss: readonly Stmt[]): boolean {
+  return ss.some((s) => s.kind === 'for' || (s.kind === 'if' && (hasFor(s.then) || hasFor(s.else ?? []))) || ((s.kind === 'unroll' || s.kind === 'while') && hasFor(s.body)));
 }
 
 export class ProbeGen {
   private readonly em = new Emitter();
   private sp = 0;
-  private readonly vars = new Map<string, { type: TType; off: number }>();
-  private readonly loops: { brk: Label; cont: Label }[] = [];
-  private readonly done: Label;
+  /** Scratch variables; offsets are from the probe's frame (r10 there), or from this frame's r10 when `local`. */
+  private readonly vars = new Map<string, { type: TType; off: number; local?: boolean }>();
+  private loops: { brk: Label; cont: Label }[] = [];
+  private done: Label;
+  /**
+   * Where scratch variables live: r10 in the probe's own frame; in a for
+   * loop's callback, r9 holds the callback context, a pointer to the probe
+   * frame's variable area, so a variable is at r9 + off + varDelta.
+   */
+  private varReg: Reg = 10;
+  private varDelta = 0;
+  /** Lowest offset of the variable area (its start), and the slot keeping the context pointer for callbacks. */
+  private varsBase = 0;
+  private ctxSlot = 0;
+  /** for-loop bodies still to emit as callback subprograms after the probe's code. */
+  private readonly callbacks: { label: Label; stmt: Extract<Stmt, { kind: 'for' }> }[] = [];
+  /** Deepest stack use of the frame being generated. */
+  private peak = 0;
   /** The code emitted last cannot fall through (exit, return, break, continue): what follows is dead and not emitted. */
   private terminated = false;
 
@@ -68,7 +91,7 @@ export class ProbeGen {
     this.done = this.em.newLabel();
   }
 
-  generate(p: Probe): { insns: Insn[]; slotLocs: (Loc | undefined)[] } {
+  generate(p: Probe): { insns: Insn[]; slotLocs: (Loc | undefined)[]; functions: number[] } {
     this.em.loc = p.loc;
     this.em.emit(b.mov64(6, 1));
     const provider = this.ctx.spec.provider;
@@ -87,6 +110,12 @@ export class ProbeGen {
       this.zero(off, sizeOf(type) || 8);
       this.vars.set(name, { type, off });
     }
+    if (hasFor(p.body)) {
+      // for loops run as callbacks: they find the probe's context here, through the variable area.
+      this.ctxSlot = this.alloc(8, p.loc);
+      this.em.emit(b.stx(8, 10, 6, this.ctxSlot));
+    }
+    this.varsBase = -this.sp;
     if (p.predicate) {
       this.em.loc = p.predicate.loc;
       const mark = this.sp;
@@ -97,7 +126,84 @@ export class ProbeGen {
     this.block(p.body);
     this.em.place(this.done);
     this.em.emit(b.mov64(0, b.imm(0)), b.exit());
+    const mainPeak = this.peak;
+    for (let c = this.callbacks.shift(); c; c = this.callbacks.shift()) {
+      const cbPeak = this.callback(c.label, c.stmt);
+      // The kernel limits the stack of a call chain, callbacks included, to 512 bytes (each frame rounded to 32).
+      if (((mainPeak + 31) & ~31) + ((cbPeak + 31) & ~31) > STACK_LIMIT) {
+        throw new ScriptError(`BPF stack limit of ${STACK_LIMIT} bytes exceeded (probe and for loop body together)`, c.stmt.loc);
+      }
+    }
     return this.em.finish();
+  }
+
+  /** Base register and offset of a scratch variable from where the code runs. */
+  private varAt(slot: { off: number; local?: boolean }): [Reg, number] {
+    return slot.local ? [10, slot.off] : [this.varReg, slot.off + this.varDelta];
+  }
+
+  /**
+   * A for loop's body as a bpf_for_each_map_elem callback: r2 = key, r3 =
+   * value, r4 = the probe frame's variable area. $kv is (key, value) in this
+   * frame; `continue` returns 0 (next element), `break` and exit() return 1.
+   * Returns the frame's stack use.
+   */
+  private callback(label: Label, s: Extract<Stmt, { kind: 'for' }>): number {
+    const saved = { sp: this.sp, peak: this.peak, loops: this.loops, done: this.done, varReg: this.varReg, varDelta: this.varDelta, terminated: this.terminated, kv: this.vars.get(s.variable) };
+    this.sp = 0;
+    this.peak = 0;
+    this.loops = [];
+    this.terminated = false;
+    const next = this.em.newLabel();
+    this.done = this.em.newLabel();
+    this.em.loc = s.loc;
+    this.em.place(label);
+    this.varReg = 9;
+    this.varDelta = -this.varsBase;
+    this.em.emit(b.mov64(9, 4), b.ldx(8, 6, 9, this.ctxSlot + this.varDelta));
+    const { map } = this.mapOf(s.map);
+    const kvType = this.sh.typer.forTypes.get(s) as Extract<TType, { kind: 'tuple' }>;
+    const outerType = this.varTypes.get(s.variable);
+    this.varTypes.set(s.variable, kvType);
+    const kv = this.alloc(sizeOf(kvType), s.loc);
+    this.zero(kv, sizeOf(kvType));
+    const [keyOff, valOff] = tupleOffsets(kvType);
+    const v = map.value;
+    if (v.kind === 'agg' && (v.agg === 'avg' || v.agg === 'stats')) {
+      // The value reads as the average, as @m[k] does.
+      const zero = this.em.newLabel();
+      this.em.emit(b.ldx(8, 1, 3, 0), b.mov64(0, b.imm(0)));
+      this.em.jump('jeq', 1, b.imm(0), zero);
+      this.em.emit(b.ldx(8, 0, 3, 8), { kind: 'alu', width: 64, op: v.signed ? 'sdiv' : 'div', dst: 0, src: 1 });
+      this.em.place(zero);
+      this.em.emit(b.stx(8, 10, 0, kv + valOff));
+    } else this.copy(kv + valOff, 0, Math.min(map.valueSize, sizeOf(kvType.elems[1])), 3);
+    this.copy(kv + keyOff, 0, Math.min(map.keys.length ? map.keySize : 8, sizeOf(kvType.elems[0])), 2);
+    this.vars.set(s.variable, { type: kvType, off: kv, local: true });
+    this.loops.push({ brk: this.done, cont: next });
+    this.block(s.body);
+    // Only reachable code: the kernel's verifier refuses the rest.
+    if (!this.terminated || this.em.referenced(next)) {
+      this.em.place(next);
+      this.em.emit(b.mov64(0, b.imm(0)), b.exit());
+    }
+    if (this.em.referenced(this.done)) {
+      this.em.place(this.done);
+      this.em.emit(b.mov64(0, b.imm(1)), b.exit());
+    }
+    const peak = this.peak;
+    this.sp = saved.sp;
+    this.peak = saved.peak;
+    this.loops = saved.loops;
+    this.done = saved.done;
+    this.varReg = saved.varReg;
+    this.varDelta = saved.varDelta;
+    this.terminated = saved.terminated;
+    if (saved.kv) this.vars.set(s.variable, saved.kv);
+    else this.vars.delete(s.variable);
+    if (outerType) this.varTypes.set(s.variable, outerType);
+    else this.varTypes.delete(s.variable);
+    return peak;
   }
 
   /** r0 = &exit flag (or 0). */
@@ -111,6 +217,7 @@ export class ProbeGen {
 
   private alloc(size: number, loc: Loc | undefined): number {
     this.sp += align8(Math.max(size, 1));
+    this.peak = Math.max(this.peak, this.sp);
     if (this.sp > STACK_LIMIT) throw new ScriptError(`BPF stack limit of ${STACK_LIMIT} bytes exceeded`, loc ?? this.em.loc);
     return -this.sp;
   }
@@ -199,9 +306,21 @@ export class ProbeGen {
         this.em.place(brk);
         return;
       }
-      case 'for':
-        throw new ScriptError('for loops over maps are not supported by bpfkit yet', s.loc);
+      case 'for': {
+        // bpf_for_each_map_elem(map, callback, &variables, 0): the body is a callback subprogram.
+        const { index, map } = this.mapOf(s.map);
+        if (map.value.kind === 'agg' && (map.value.agg === 'hist' || map.value.agg === 'lhist')) {
+          throw new ScriptError(`for loops over ${map.value.agg}() maps are not supported`, s.map.loc);
+        }
+        const label = this.em.newLabel();
+        this.callbacks.push({ label, stmt: s });
+        this.mapFd(1, index);
+        this.em.funcAddr(2, label);
+        this.em.emit(b.mov64(3, this.varReg), b.add64(3, b.imm(this.varsBase + this.varDelta)), b.mov64(4, b.imm(0)), b.call(H.for_each_map_elem));
+        return;
+      }
       case 'jump': {
+        if (s.which === 'return' && this.varReg !== 10) throw new ScriptError(`'return' is not allowed in a for loop body`, s.loc);
         if (s.which === 'return') {
           this.em.goto(this.done);
           this.terminated = true;
@@ -219,8 +338,14 @@ export class ProbeGen {
   private assignVar(name: string, value: Expr): void {
     const slot = this.vars.get(name)!;
     const v = this.expr(value);
-    if (v.kind === 'reg') this.em.emit(b.stx(8, 10, 0, slot.off));
-    else this.store(slot.off, sizeOf(slot.type), v);
+    const [reg, off] = this.varAt(slot);
+    if (v.kind === 'reg') this.em.emit(b.stx(8, reg, 0, off));
+    else if (reg === 10) this.store(off, sizeOf(slot.type), v);
+    else {
+      const size = align8(sizeOf(slot.type)), n = Math.min(size, align8(v.size));
+      for (let i = 0; i < n; i += 8) this.em.emit(b.ldx(8, 1, 10, v.off + i), b.stx(8, reg, 1, off + i));
+      for (let i = n; i < size; i += 8) this.em.emit(b.st(8, reg, off + i, 0));
+    }
   }
 
   /** Store a memory value into a buffer of `size` bytes, zero-padding or truncating. */
@@ -449,6 +574,7 @@ export class ProbeGen {
       case 'clear': case 'zero':
         this.event(e.name, this.mapOf(e.args[0] as MapExpr).index, []);
         return;
+      case 'join': return this.join(e);
       case 'delete': {
         const target = e.args[0] as MapExpr;
         const { map, index } = this.mapOf(target);
@@ -481,6 +607,41 @@ export class ProbeGen {
     }
   }
 
+  /**
+   * join(array[, sep]): read up to JOIN_ARGS pointers from the array and the
+   * strings they point at into the per-CPU record buffer, then send it.
+   */
+  private join(e: Extract<Expr, { kind: 'call' }>): void {
+    const sep = e.args[1];
+    const index = this.sh.joinSeparators.length;
+    this.sh.joinSeparators.push(sep?.kind === 'str' ? sep.value : ' ');
+    const arr = this.alloc(8, e.loc);
+    const ptr = this.alloc(8, e.loc);
+    const key = this.alloc(8, e.loc);
+    this.int(e.args[0]);
+    this.em.emit(b.stx(8, 10, 0, arr), b.st(8, 10, key, 0));
+    const end = this.em.newLabel(), send = this.em.newLabel();
+    this.lookup(this.sh.join!, key);
+    this.em.jump('jeq', 0, b.imm(0), end);
+    // r7 keeps the record across helper calls.
+    this.em.emit(b.mov64(7, 0));
+    this.movImm(1, BigInt(EVENT_KIND.join) << 32n | BigInt(index));
+    this.em.emit(b.stx(8, 7, 1, 0), b.st(8, 7, 8, 0));
+    for (let i = 0; i < JOIN_ARGS; i++) {
+      this.em.emit(b.st(8, 10, ptr, 0));
+      this.stackPtr(1, ptr);
+      this.em.emit(b.mov64(2, b.imm(8)), b.ldx(8, 3, 10, arr), b.add64(3, b.imm(i * 8)), b.call(H.probe_read));
+      this.em.emit(b.ldx(8, 3, 10, ptr));
+      this.em.jump('jeq', 3, b.imm(0), send);
+      this.em.emit(b.mov64(1, 7), b.add64(1, b.imm(16 + i * JOIN_ARG_SIZE)), b.mov64(2, b.imm(JOIN_ARG_SIZE)), b.call(H.probe_read_str));
+      this.em.emit(b.st(8, 7, 8, i + 1));
+    }
+    this.em.place(send);
+    this.mapFd(1, this.sh.ringbuf);
+    this.em.emit(b.mov64(2, 7), b.mov64(3, b.imm(JOIN_RECORD_SIZE)), b.mov64(4, b.imm(0)), b.call(H.ringbuf_output));
+    this.em.place(end);
+  }
+
   // ---- expressions ----
 
   private int(e: Expr): void {
@@ -511,8 +672,15 @@ export class ProbeGen {
       case 'var': {
         const slot = this.vars.get(e.name);
         if (!slot) throw new ScriptError(`Undefined or undeclared variable: ${e.name}`, e.loc);
-        if (isMemory(slot.type)) return { kind: 'mem', off: slot.off, size: sizeOf(slot.type) };
-        this.em.emit(b.ldx(8, 0, 10, slot.off));
+        const [reg, off] = this.varAt(slot);
+        if (isMemory(slot.type)) {
+          if (reg === 10) return { kind: 'mem', off, size: sizeOf(slot.type) };
+          // In a callback: a copy in this frame, where every memory value lives.
+          const local = this.alloc(sizeOf(slot.type), e.loc);
+          this.copy(local, off, sizeOf(slot.type), reg);
+          return { kind: 'mem', off: local, size: sizeOf(slot.type) };
+        }
+        this.em.emit(b.ldx(8, 0, reg, off));
         return REG;
       }
       case 'map': return this.mapRead(e);
@@ -579,8 +747,8 @@ export class ProbeGen {
       case 'incdec': {
         const delta = e.op === '++' ? 1 : -1;
         if (e.target.kind === 'var') {
-          const slot = this.vars.get(e.target.name)!;
-          this.em.emit(b.ldx(8, 0, 10, slot.off), b.mov64(1, 0), b.add64(1, b.imm(delta)), b.stx(8, 10, 1, slot.off));
+          const [reg, off] = this.varAt(this.vars.get(e.target.name)!);
+          this.em.emit(b.ldx(8, 0, reg, off), b.mov64(1, 0), b.add64(1, b.imm(delta)), b.stx(8, reg, 1, off));
           if (e.prefix) this.em.emit(b.mov64(0, 1));
           return REG;
         }
@@ -608,6 +776,35 @@ export class ProbeGen {
     this.em.emit(b.mov64(2, b.imm(size)), b.call(H.probe_read_kernel), b.ldx(8, 0, 10, tmp));
     if (t.kind === 'int') this.extend(0, t.bits, t.signed);
     return REG;
+  }
+
+  /** buf(src, len): the length (clamped to the buffer's size) in the first 8 bytes, then the bytes read. */
+  private buffer(e: Extract<Expr, { kind: 'call' }>): Val {
+    const t = this.typeOf(e) as Extract<TType, { kind: 'buffer' }>;
+    const off = this.alloc(8 + t.size, e.loc);
+    this.zero(off, 8 + t.size);
+    const src = this.expr(e.args[0]);
+    const srcTmp = this.alloc(8, e.loc);
+    if (src.kind === 'reg') this.em.emit(b.stx(8, 10, 0, srcTmp));
+    const len = e.args[1];
+    if (len === undefined || len.kind === 'int') this.em.emit(b.mov64(0, b.imm(t.size)));
+    else {
+      this.int(len);
+      const ok = this.em.newLabel();
+      this.em.jump('jle', 0, b.imm(t.size), ok);
+      this.em.emit(b.mov64(0, b.imm(t.size)));
+      this.em.place(ok);
+    }
+    this.em.emit(b.stx(8, 10, 0, off));
+    if (src.kind === 'mem') {
+      // An array already on the stack: copy it (the length only limits what prints).
+      this.copy(off + 8, src.off, Math.min(t.size, src.size));
+      return { kind: 'mem', off, size: 8 + t.size };
+    }
+    this.em.emit(b.mov64(2, 0), b.ldx(8, 3, 10, srcTmp));
+    this.stackPtr(1, off + 8);
+    this.em.emit(b.call(H.probe_read));
+    return { kind: 'mem', off, size: 8 + t.size };
   }
 
   private stringLiteral(s: string): Val {
@@ -650,7 +847,9 @@ export class ProbeGen {
     }
     const lt = this.typeOf(e.left);
     if (lt.kind === 'string') return this.stringCompare(e);
-    const signed = isSigned(lt) || isSigned(this.typeOf(e.right));
+    // As bpftrace: a comparison is signed only when both sides are, a right shift when its left side is.
+    const bothSigned = isSigned(lt) && isSigned(this.typeOf(e.right));
+    const signed = e.op === '>>' ? isSigned(lt) : bothSigned;
     const tmp = this.alloc(8, e.loc);
     this.int(e.left);
     this.em.emit(b.stx(8, 10, 0, tmp));
@@ -873,6 +1072,7 @@ export class ProbeGen {
         this.em.emit(b.mov64(2, b.imm(t.size)), b.call(H.probe_read_str));
         return { kind: 'mem', off, size: t.size };
       }
+      case 'buf': return this.buffer(e);
       case 'ksym': this.int(e.args[0]); return REG;
       case 'usym': {
         const off = this.alloc(16, e.loc);

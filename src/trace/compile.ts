@@ -153,7 +153,9 @@ export function compile(source: string, opts: CompileOptions): CompiledScript {
     mapIndex: new Map(names.map((n, i) => [n, i])),
     ringbuf: maps.length,
     stacks: maps.length + 1,
-    exitFlag: callsExit(script) ? maps.length + 2 : undefined,
+    exitFlag: callsFunction(script, 'exit') ? maps.length + 2 : undefined,
+    join: callsFunction(script, 'join') ? maps.length + 3 : undefined,
+    joinSeparators: [],
     formats: [],
     timeFormats: [],
     printValues: [],
@@ -171,13 +173,14 @@ export function compile(source: string, opts: CompileOptions): CompiledScript {
     const groups = split ? u.contexts.map((c) => [c]) : [u.contexts];
     for (const group of groups) {
       const ctx = group[0];
-      const { insns, slotLocs } = new ProbeGen(shared, ctx, u.vars).generate(u.probe);
+      const { insns, slotLocs, functions } = new ProbeGen(shared, ctx, u.vars).generate(u.probe);
       const spec = ctx.spec;
       programs.push({
         probes: group.map((c) => c.spec),
         progType: PROG_TYPES[spec.provider],
         insns,
         slotLocs,
+        functions,
         name: (spec.provider === 'BEGIN' || spec.provider === 'END' ? spec.provider : spec.func || spec.provider).replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15),
         ...(ctx.fn ? { attach: { btfId: ctx.fn.btfId, expectedAttachType: spec.provider === 'fentry' ? 24 : 25 } } : {}),
       });
@@ -185,7 +188,8 @@ export function compile(source: string, opts: CompileOptions): CompiledScript {
   }
   return {
     maps,
-    internal: { ringbuf: shared.ringbuf, stacks: shared.usesStacks ? shared.stacks : undefined, exitFlag: shared.exitFlag },
+    internal: { ringbuf: shared.ringbuf, stacks: shared.usesStacks ? shared.stacks : undefined, exitFlag: shared.exitFlag, join: shared.join },
+    joinSeparators: shared.joinSeparators,
     programs,
     formats: shared.formats,
     timeFormats: shared.timeFormats,
@@ -238,12 +242,12 @@ function mapsReadInProbes(script: Script): Set<string> {
   return read;
 }
 
-/** True when some probe calls exit(). */
-function callsExit(script: Script): boolean {
+/** True when some probe calls the function `name`. */
+function callsFunction(script: Script, name: string): boolean {
   const visit = (node: unknown): boolean => {
     if (Array.isArray(node)) return node.some(visit);
     if (node === null || typeof node !== 'object') return false;
-    if ((node as { kind?: unknown }).kind === 'call' && (node as { name?: unknown }).name === 'exit') return true;
+    if ((node as { kind?: unknown }).kind === 'call' && (node as { name?: unknown }).name === name) return true;
     return Object.entries(node).some(([k, v]) => k !== 'loc' && visit(v));
   };
   return visit(script.probes);

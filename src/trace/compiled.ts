@@ -46,7 +46,17 @@ export interface InternalMaps {
    * even while user space is busy, as bpftrace behaves when it keeps up.
    */
   readonly exitFlag: number | undefined;
+  /**
+   * Index of a one-entry per-CPU array holding a join() record (tag, count,
+   * then JOIN_ARGS slots of JOIN_ARG_SIZE bytes): too large for the stack.
+   */
+  readonly join: number | undefined;
 }
+
+/** join() reads at most this many array elements, each up to this many bytes (bpftrace 0.17's limits). */
+export const JOIN_ARGS = 16;
+export const JOIN_ARG_SIZE = 1024;
+export const JOIN_RECORD_SIZE = 16 + JOIN_ARGS * JOIN_ARG_SIZE;
 
 export interface TraceProgram {
   /** Attach points sharing this program. */
@@ -60,13 +70,15 @@ export interface TraceProgram {
   readonly insns: readonly Insn[];
   /** Script span each instruction slot came from. */
   readonly slotLocs: readonly (Loc | undefined)[];
+  /** First slots of the subprograms after the main one (for loop bodies, called back by bpf_for_each_map_elem). */
+  readonly functions: readonly number[];
   /** Short program name for the kernel. */
   readonly name: string;
   /** fentry/fexit: the traced function's BTF id in vmlinux and BPF_TRACE_FENTRY (24) or BPF_TRACE_FEXIT (25). */
   readonly attach?: { readonly btfId: number; readonly expectedAttachType: number };
 }
 
-export type EventKind = 'printf' | 'exit' | 'print_map' | 'clear' | 'zero' | 'time' | 'print_value' | 'system' | 'cat';
+export type EventKind = 'printf' | 'exit' | 'print_map' | 'clear' | 'zero' | 'time' | 'print_value' | 'system' | 'cat' | 'join';
 
 export interface PrintfSpec {
   readonly parts: readonly FormatPart[];
@@ -77,7 +89,7 @@ export interface PrintfSpec {
 
 /** Event records start with a u64 tag: kind number << 32 | index. */
 export const EVENT_KIND: Record<EventKind, number> = {
-  printf: 1, exit: 2, print_map: 3, clear: 4, zero: 5, time: 6, print_value: 7, system: 8, cat: 9,
+  printf: 1, exit: 2, print_map: 3, clear: 4, zero: 5, time: 6, print_value: 7, system: 8, cat: 9, join: 10,
 };
 
 export interface CompiledScript {
@@ -86,6 +98,8 @@ export interface CompiledScript {
   readonly programs: readonly TraceProgram[];
   /** printf, system and cat formats by index. */
   readonly formats: readonly PrintfSpec[];
+  /** join() separators by index (the join event's index). */
+  readonly joinSeparators: readonly string[];
   /** time() formats by index. */
   readonly timeFormats: readonly string[];
   /** print(value) types by index. */

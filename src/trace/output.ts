@@ -15,9 +15,11 @@ export interface Resolver {
   usym(addr: bigint, pid: number): string;
   /**
    * The frames of a stack id, innermost first, as bpftrace names them
-   * (`func+offset` in the kernel; at most `limit` of them).
+   * (`func+offset` in the kernel; at most `limit` of them). In perf mode
+   * each frame is `hexaddr symbol`, and user frames end with ` (module)`,
+   * as bpftrace's kstack(perf) and ustack(perf) print them.
    */
-  stack(id: bigint, user: boolean, limit: number): readonly string[];
+  stack(id: bigint, user: boolean, limit: number, perf?: boolean): readonly string[];
   username(uid: number): string;
   timestamp(formatIndex: number, ns: bigint): string;
 }
@@ -54,7 +56,7 @@ export function jsonEscape(s: string): string {
 }
 
 function isQuoted(t: TType): boolean {
-  return ['kstack', 'ustack', 'ksym', 'usym', 'inet', 'username', 'string', 'probe', 'timestamp'].includes(t.kind);
+  return ['kstack', 'ustack', 'ksym', 'usym', 'inet', 'username', 'string', 'buffer', 'probe', 'timestamp'].includes(t.kind);
 }
 
 function inetToString(b: Uint8Array, off: number): string {
@@ -78,8 +80,9 @@ function inetToString(b: Uint8Array, off: number): string {
 
 /** One value as bpftrace prints it (`mode` decides tuple syntax and quoting). */
 /** bpftrace 0.17 indents stack frames by 8 in values and printf, by 4 in map keys. */
-function stackText(frames: readonly string[], indent: number): string {
-  const pad = ' '.repeat(indent);
+function stackText(frames: readonly string[], indent: number, perf: boolean): string {
+  // perf mode: one tab per frame, wherever the stack prints.
+  const pad = perf ? '\t' : ' '.repeat(indent);
   return `\n${frames.map((f) => `${pad}${f}\n`).join('')}`;
 }
 
@@ -96,6 +99,7 @@ function valueText(t: TType, b: Uint8Array, off: number, mode: OutputMode, r: Re
     case 'int': return (t.signed ? s64(b, off) : u64(b, off)).toString();
     case 'ptr': return u64(b, off).toString();
     case 'string': return cString(b, off, t.size);
+    case 'buffer': return bufferText(b.subarray(off + 8, off + 8 + Math.min(t.size, Number(u64(b, off)))));
     case 'tuple': {
       const offs = tupleOffsets(t);
       const parts = t.elems.map((e, i) => valueToString(e, b, off + offs[i], mode, r));
@@ -104,7 +108,10 @@ function valueText(t: TType, b: Uint8Array, off: number, mode: OutputMode, r: Re
     case 'probe': return r.probeName(Number(u64(b, off)));
     case 'ksym': return r.ksym(u64(b, off));
     case 'usym': return r.usym(u64(b, off), Number(u64(b, off + 8)));
-    case 'kstack': case 'ustack': return stackText(r.stack(s64(b, off), t.kind === 'ustack', t.limit ?? MAX_FRAMES), stackIndent);
+    case 'kstack': case 'ustack': {
+      const perf = t.mode === 'perf';
+      return stackText(r.stack(s64(b, off), t.kind === 'ustack', t.limit ?? MAX_FRAMES, perf), stackIndent, perf);
+    }
     case 'inet': return inetToString(b, off);
     case 'username': return r.username(Number(u64(b, off)));
     case 'timestamp': return r.timestamp(Number(u64(b, off)), u64(b, off + 8));
@@ -117,6 +124,13 @@ function valueText(t: TType, b: Uint8Array, off: number, mode: OutputMode, r: Re
     }
     default: return '';
   }
+}
+
+/** bpftrace's %r: printable ASCII as is, every other byte as \xNN. */
+export function bufferText(bytes: Uint8Array): string {
+  let out = '';
+  for (const c of bytes) out += c >= 0x20 && c <= 0x7e ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+  return out;
 }
 
 function keyParts(map: TraceMap, key: Uint8Array, mode: OutputMode, r: Resolver): string[] {

@@ -1,7 +1,7 @@
 /**
  * printf format strings: parsing into literal text and conversions, and
  * C-style formatting of the values an event carries (the subset bpftrace
- * accepts: d i u o x X c s p and %%, with flags, width, precision and
+ * accepts: d i u o x X c s r p and %%, with flags, width, precision and
  * length modifiers).
  */
 export interface Conversion {
@@ -19,7 +19,7 @@ export class FormatError extends Error {}
 export function parseFormat(fmt: string): FormatPart[] {
   const out: FormatPart[] = [];
   let text = '';
-  const re = /^%([-+ #0]*)([0-9]+)?(?:\.([0-9]*))?(hh|h|ll|l|z|j|t)?([diouxXcsp%])/;
+  const re = /^%([-+ #0]*)([0-9]+)?(?:\.([0-9]*))?(hh|h|ll|l|z|j|t)?([diouxXcsrp%])/;
   for (let i = 0; i < fmt.length; ) {
     if (fmt[i] !== '%') { text += fmt[i++]; continue; }
     const m = re.exec(fmt.slice(i));
@@ -59,7 +59,7 @@ function truncate(v: bigint, c: Conversion, signed: boolean): bigint {
 }
 
 export function formatOne(c: Conversion, v: FormatValue): string {
-  if (c.conv === 's') {
+  if (c.conv === 's' || c.conv === 'r') {
     let s = typeof v === 'string' ? v : v.toString();
     if (c.precision !== undefined) s = s.slice(0, c.precision);
     return pad(s, c, false);

@@ -37,6 +37,8 @@ export interface ProbeCatalog {
   tracepoints(): readonly string[];
   /** Kernel functions usable by fentry/kprobe (may be empty). */
   kernelFunctions?(): readonly string[];
+  /** Function symbols of a user binary, for uprobe wildcards (undefined: unreadable). */
+  userFunctions?(binary: string): readonly string[] | undefined;
 }
 
 export function wildcardToRegExp(pattern: string): RegExp {
@@ -104,6 +106,14 @@ export function expandAttachPoint(text: string, loc: Loc, catalog: ProbeCatalog)
       if (parts.length < 2) throw new ScriptError(`${provider} probe type requires 2 arguments`, loc);
       const func = parts.pop()!;
       const target = parts.join(':');
+      if (hasWildcard(func)) {
+        const all = catalog.userFunctions?.(target);
+        if (all === undefined) throw new ScriptError(`Could not read the symbols of ${target}`, loc);
+        const re = wildcardToRegExp(func);
+        const hits = [...new Set(all.filter((f) => re.test(f)))].sort();
+        if (!hits.length) throw new ScriptError(`No probes matched: ${provider}:${target}:${func}`, loc);
+        return hits.map((f) => ({ provider, target, func: f, name: `${provider}:${target}:${f}`, loc }));
+      }
       return [{ provider, target, func, name: `${provider}:${target}:${func}`, loc }];
     }
     case 'profile': case 'interval': {

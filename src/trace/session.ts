@@ -3,7 +3,7 @@
  * decodes event records (printf, exit, print, time...), prints them in
  * text or JSON, and prints maps at the end, as bpftrace does.
  */
-import { EVENT_KIND, type CompiledScript } from './compiled.js';
+import { EVENT_KIND, JOIN_ARG_SIZE, JOIN_ARGS, type CompiledScript } from './compiled.js';
 import { cString, formatMap, jsonEscape, valueToString, type MapEntry, type OutputMode, type Resolver } from './output.js';
 import { conversions, formatPrintf, type FormatValue } from './printf-format.js';
 import { strftime } from './strftime.js';
@@ -81,6 +81,14 @@ export class TraceSession {
         const text = formatPrintf(f.parts, values);
         if (kind === EVENT_KIND.printf) this.message('printf', text);
         else if (kind === EVENT_KIND.system) this.message('system', this.hooks.system ? this.hooks.system(text) : '');
+        return;
+      }
+      case EVENT_KIND.join: {
+        const count = Math.min(JOIN_ARGS, Number(dv(rec).getBigUint64(8, true)));
+        const parts: string[] = [];
+        for (let i = 0; i < count; i++) parts.push(cString(rec, 16 + i * JOIN_ARG_SIZE, JOIN_ARG_SIZE));
+        const text = parts.join(this.script.joinSeparators[index] ?? ' ');
+        this.write(this.mode === 'json' ? `{"type": "join", "data": "${jsonEscape(text)}"}\n` : `${text}\n`);
         return;
       }
       case EVENT_KIND.exit:

@@ -63,6 +63,8 @@ const UNSAFE = new Set(['system', 'signal', 'override']);
 
 export class Typer {
   readonly maps = new Map<string, MapDecl>();
+  /** The loop variable's type of each for loop. */
+  readonly forTypes = new Map<Stmt, TType>();
   /** Warnings of the final pass. */
   readonly warnings: { message: string; loc: Loc }[] = [];
   /** Set once the map types are final: a map read before it is known is then an error. */
@@ -96,6 +98,7 @@ export class Typer {
       case 'assign': {
         const vt = this.typeOf(s.value, ctx, vars);
         if (s.target.kind === 'var') {
+          if (s.value.kind === 'call' && s.value.name === 'join') throw new ScriptError('join() should not be used in an assignment or as a map key', s.value.loc);
           if (isAggCall(s.value)) throw new ScriptError(`${s.value.name}() should be directly assigned to a map`, s.value.loc);
           if (vt.kind === 'none') throw new ScriptError(`Value 'none' cannot be assigned to a scratch variable.`, s.loc);
           const old = vars.get(s.target.name);
@@ -108,6 +111,7 @@ export class Typer {
         const keys = s.target.keys.map((k) => this.keyType(k, ctx, vars));
         this.declareMap(s.target.name, keys, s.target.loc);
         const decl = this.maps.get(s.target.name)!;
+        if (s.value.kind === 'call' && s.value.name === 'join') throw new ScriptError('join() should not be used in an assignment or as a map key', s.value.loc);
         if (vt.kind === 'none') throw new ScriptError(`Value 'none' cannot be assigned to a map.`, s.loc);
         if (decl.value === undefined) decl.value = vt;
         else if (!compatible(decl.value, vt)) {
@@ -128,8 +132,17 @@ export class Typer {
         if (!decl && this.final) throw new ScriptError(`Undefined map: ${s.map.name}`, s.map.loc);
         const keyT: TType = decl?.keys && decl.keys.length > 1 ? { kind: 'tuple', elems: decl.keys } : decl?.keys?.[0] ?? U64;
         const valT = decl?.value ? this.readType(decl.value) : U64;
-        vars.set(s.variable, { kind: 'tuple', elems: [keyT, valT] });
+        if (decl?.value?.kind === 'agg' && (decl.value.agg === 'hist' || decl.value.agg === 'lhist')) {
+          throw new ScriptError(`for loops over ${decl.value.agg}() maps are not supported`, s.map.loc);
+        }
+        // The loop variable exists in the body only, with this loop's (key, value) type.
+        const kv: TType = { kind: 'tuple', elems: [keyT, valT] };
+        this.forTypes.set(s, kv);
+        const outer = vars.get(s.variable);
+        vars.set(s.variable, kv);
         this.stmts(s.body, ctx, vars);
+        if (outer) vars.set(s.variable, outer);
+        else vars.delete(s.variable);
         return;
       }
       case 'jump': return;
@@ -357,8 +370,12 @@ export class Typer {
         }
         convs.forEach((c, i) => {
           const t = rest[i];
+          if (c.conv === 'r') {
+            if (t.kind !== 'buffer') throw new ScriptError(`${e.name}: %r specifier expects a value of type buffer (${typeName(t)} supplied)`, e.loc);
+            return;
+          }
           const wantsStr = c.conv === 's';
-          if (wantsStr && t.kind === 'int') throw new ScriptError(`${e.name}: %s specifier expects a value of type string (integer supplied)`, e.loc);
+          if (wantsStr && (t.kind === 'int' || t.kind === 'none')) throw new ScriptError(`${e.name}: %s specifier expects a value of type string (${t.kind === 'int' ? 'integer' : 'none'} supplied)`, e.loc);
           if (!wantsStr && !isIntLike(t)) throw new ScriptError(`${e.name}: %${c.conv} specifier expects a value of type integer (${typeName(t)} supplied)`, e.loc);
           if (t.kind === 'none' || t.kind === 'agg') throw new ScriptError(`${e.name}: argument ${i + 1} has type ${typeName(t)} that cannot be printed`, e.loc);
         });
@@ -419,6 +436,31 @@ export class Typer {
         }
         return { kind: 'string', size };
       }
+      case 'buf': {
+        // buf(ptr, len) or buf(array[, len]); at most 64 bytes, as bpftrace's default string size.
+        nargs(1, 2);
+        const t = this.typeOf(e.args[0], ctx, vars);
+        if (!isIntLike(t) && t.kind !== 'string') throw new ScriptError(`buf() expects an integer, pointer or array as first argument (${typeName(t)} provided)`, e.args[0].loc);
+        let size = t.kind === 'string' ? t.size : STR_DEFAULT;
+        if (e.args.length === 2) {
+          const n = e.args[1];
+          const nt = this.typeOf(n, ctx, vars);
+          if (!isIntLike(nt)) throw new ScriptError(`buf() expects an integer as second argument (${typeName(nt)} provided)`, n.loc);
+          if (n.kind === 'int') {
+            if (n.value < 1n) throw new ScriptError('buf() length must be greater than 0', n.loc);
+            size = Math.min(size, Number(n.value));
+          }
+        } else if (t.kind !== 'string') throw new ScriptError('buf() requires a length argument for a pointer (buf(ptr, len))', e.loc);
+        return { kind: 'buffer', size };
+      }
+      case 'join': {
+        nargs(1, 2);
+        const t = this.typeOf(e.args[0], ctx, vars);
+        if (!isIntLike(t)) throw new ScriptError(`join() expects an array of strings (char **) as first argument (${typeName(t)} provided)`, e.loc);
+        const sep = e.args[1];
+        if (sep && sep.kind !== 'str') throw new ScriptError(`join() expects a string literal (${sep.kind === 'int' ? 'integer' : typeName(this.typeOf(sep, ctx, vars))} provided)`, e.loc);
+        return NONE;
+      }
       case 'ksym': nargs(1); argTypes(); return { kind: 'ksym' };
       case 'usym': nargs(1); argTypes(); return { kind: 'usym' };
       case 'kaddr': case 'uaddr':
@@ -433,19 +475,27 @@ export class Typer {
         return { kind: 'timestamp' };
       case 'signal': nargs(1); argTypes(); return NONE;
       case 'kstack': case 'ustack': {
-        // kstack([bpftrace,] N): at most N frames. perf mode prints another layout, not done here.
+        // kstack(), kstack(N), kstack(mode), kstack(mode, N); mode is bpftrace or perf (bpftrace 0.17's).
         nargs(0, 2);
         let limit: number | undefined;
-        for (const a of e.args) {
-          if (a.kind === 'int') limit = Number(a.value);
-          else if (a.kind === 'builtin' || a.kind === 'var') {
-            const mode = a.kind === 'var' ? a.name : a.name;
-            if (mode === 'perf') throw new ScriptError(`${e.name}(perf) is not supported; use the default (bpftrace) mode`, a.loc);
-            if (mode !== 'bpftrace') throw new ScriptError(`${e.name}: invalid stack mode: ${mode}`, a.loc);
-          } else throw new ScriptError(`${e.name}() expects an integer literal and/or a stack mode`, a.loc);
-        }
+        let mode = 'bpftrace' as 'bpftrace' | 'perf';
+        const modeOf = (a: Expr): 'bpftrace' | 'perf' | undefined => {
+          if (a.kind !== 'builtin') return undefined;
+          if (a.name === 'perf' || a.name === 'bpftrace') return a.name;
+          throw new ScriptError(`Unknown identifier: '${a.name}'`, a.loc);
+        };
+        const what = (a: Expr): string => (a.kind === 'int' ? 'integer' : a.kind === 'builtin' ? 'stack mode' : typeName(this.typeOf(a, ctx, vars)));
+        e.args.forEach((a, i) => {
+          const m = modeOf(a);
+          if (e.args.length === 2 && i === 0) {
+            if (!m) throw new ScriptError(`${e.name}() expects a stack mode literal (${what(a)} provided)`, e.loc);
+            mode = m;
+          } else if (m && e.args.length === 1) mode = m;
+          else if (a.kind === 'int') limit = Number(a.value);
+          else throw new ScriptError(`${e.name}() expects a integer literal (${what(a)} provided)`, e.loc);
+        });
         if (limit !== undefined && (limit < 1 || limit > 127)) throw new ScriptError(`${e.name}: the number of frames must be between 1 and 127`, e.loc);
-        return limit === undefined ? { kind: e.name } : { kind: e.name, limit };
+        return { kind: e.name, ...(limit !== undefined ? { limit } : {}), ...(mode === 'perf' ? { mode } : {}) };
       }
       case 'cgroupid': nargs(1); return U64;
       case 'sizeof': nargs(1); return U64;

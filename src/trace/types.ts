@@ -9,14 +9,16 @@ export type AggKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist'
 export type TType =
   | { readonly kind: 'int'; readonly bits: 8 | 16 | 32 | 64; readonly signed: boolean }
   | { readonly kind: 'string'; readonly size: number }
+  /** buf(ptr, len): a u64 length, then `size` bytes; prints with \x escapes (printf's %r). */
+  | { readonly kind: 'buffer'; readonly size: number }
   | { readonly kind: 'tuple'; readonly elems: readonly TType[] }
   | { readonly kind: 'agg'; readonly agg: AggKind; readonly signed: boolean; readonly lhist?: { readonly min: number; readonly max: number; readonly step: number } }
   /** A kernel or user pointer; `to` names the pointee when known ("struct task_struct"). */
   | { readonly kind: 'ptr'; readonly to: string; readonly user: boolean; readonly embedded?: boolean }
   /** Values printed by a userspace resolver: probe name, symbols, stacks, addresses, times. */
   | { readonly kind: 'probe' | 'ksym' | 'usym' | 'inet' | 'timestamp' | 'username' | 'none' }
-  /** A stack id; kstack(N) and ustack(N) print at most `limit` frames. */
-  | { readonly kind: 'kstack' | 'ustack'; readonly limit?: number }
+  /** A stack id; kstack(N) and ustack(N) print at most `limit` frames; perf mode prints addresses too. */
+  | { readonly kind: 'kstack' | 'ustack'; readonly limit?: number; readonly mode?: 'perf' }
   /** A tracepoint's `args`, resolved per field. */
   | { readonly kind: 'args' };
 
@@ -28,6 +30,7 @@ export const NONE: TType = { kind: 'none' };
 export function sizeOf(t: TType): number {
   switch (t.kind) {
     case 'string': return t.size;
+    case 'buffer': return 8 + t.size;
     case 'tuple': return t.elems.reduce((n, e) => n + align8(sizeOf(e)), 0);
     case 'agg': return t.agg === 'avg' || t.agg === 'stats' ? 16 : 8;
     case 'usym': return 16;
@@ -55,7 +58,7 @@ export function tupleOffsets(t: Extract<TType, { kind: 'tuple' }>): number[] {
 
 /** True for values kept in memory (stack buffers) rather than in a register. */
 export function isMemory(t: TType): boolean {
-  return t.kind === 'string' || t.kind === 'tuple' || t.kind === 'usym' || t.kind === 'inet' || t.kind === 'timestamp';
+  return t.kind === 'string' || t.kind === 'buffer' || t.kind === 'tuple' || t.kind === 'usym' || t.kind === 'inet' || t.kind === 'timestamp';
 }
 
 /** bpftrace's spelling, for error messages: "unsigned int64", "string[16]". */
@@ -81,6 +84,7 @@ export function compatible(a: TType, b: TType): boolean {
 /** The wider of two compatible types (longest string). */
 export function unify(a: TType, b: TType): TType {
   if (a.kind === 'string' && b.kind === 'string') return a.size >= b.size ? a : b;
+  if (a.kind === 'buffer' && b.kind === 'buffer') return a.size >= b.size ? a : b;
   if (a.kind === 'tuple' && b.kind === 'tuple') return { kind: 'tuple', elems: a.elems.map((e, i) => unify(e, b.elems[i])) };
   if (a.kind === 'int' && b.kind === 'int') return { kind: 'int', bits: 64, signed: a.signed || b.signed };
   return a;

@@ -90,6 +90,16 @@ const CASES: Case[] = [
   { name: 'exit in BEGIN stops every probe; empty maps print as bpftrace does', prog: 'BEGIN { printf("b\\n"); exit(); } tracepoint:syscalls:sys_enter_openat { @ = count(); @s = sum(1); @x = 5; @h = hist(1); @c[1] = count(); } END { printf("end\\n"); }', workload: false },
   { name: 'kernel stacks as map keys and values, with offsets', prog: `tracepoint:syscalls:sys_enter_openat ${W} { @[kstack(2)] = count(); @k[kstack] = count(); @v = kstack(3); }` },
   { name: 'kernel stacks in printf and print', prog: `tracepoint:syscalls:sys_enter_openat ${W} { printf("[%s]\\n", kstack(2)); print(kstack(1)); exit(); }` },
+  { name: 'signedness of comparisons and shifts', prog: 'BEGIN { $x = (uint64)-1; $y = -6; $u = (uint32)5; printf("%d %d %d %d %d %d %d\\n", $x > 0, $x >> 60, $y >> 1, $y < (uint64)5, $y < $u, $y >> $u, $y < -2); exit(); }', workload: false },
+  { name: 'kstack(perf) and kstack(bpftrace, N)', prog: `tracepoint:syscalls:sys_enter_openat ${W} { printf("%s", kstack(perf, 3)); @p[kstack(perf, 2)] = count(); @b[kstack(bpftrace, 2)] = count(); @v = kstack(perf, 1); }` },
+  { name: 'print(kstack(perf))', prog: `tracepoint:syscalls:sys_enter_close ${W} { print(kstack(perf, 2)); exit(); }` },
+  { name: 'buf with %r, as a key and a value', prog: `tracepoint:syscalls:sys_enter_write ${W} { printf("%r|\\n", buf(args->buf, 3)); @[buf(args->buf, 2)] = count(); @v = buf(args->buf, 4); }` },
+  { name: 'print(buf) in a value', prog: `tracepoint:syscalls:sys_enter_write ${W} { print(buf(args->buf, 5)); exit(); }` },
+  { name: 'json buf', prog: `tracepoint:syscalls:sys_enter_write ${W} { printf("%r\\n", buf(args->buf, 2)); @[buf(args->buf, 2)] = count(); print(buf(args->buf, 3)); }`, args: ['-f', 'json'] },
+  { name: 'join of execve arguments', prog: 'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args->argv); join(args->argv, "-"); }' },
+  { name: 'json join', prog: 'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args->argv, ","); }', args: ['-f', 'json'] },
+  { name: 'uprobe wildcard', prog: 'uprobe:WLPATH:mai* { @[probe] = count(); }' },
+  { name: 'strftime of nsecs (the wall clock)', prog: 'BEGIN { printf("%s\\n", strftime("%Y-%m", nsecs)); exit(); }', workload: false },
 ];
 
 function unusable(): string | undefined {

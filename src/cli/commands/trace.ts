@@ -11,6 +11,7 @@ import { UsageError, type CommandIo } from '../io.js';
 import { compile } from '../../trace/compile.js';
 import { ScriptError, TraceLoadError, renderDiagnostic } from '../../trace/errors.js';
 import { runOnKernel } from '../../trace/kernel/run.js';
+import { strftime } from '../../trace/strftime.js';
 
 const USAGE = `Usage: bpfkit trace [options] FILE [ARGS...]
        bpfkit trace [options] -e 'PROGRAM' [ARGS...]
@@ -179,7 +180,28 @@ function ksymOffset(addr: bigint): string {
   return `${names[i]}+${addr - addrs[i]}`;
 }
 
-function listProbes(pattern: string | true, io: CommandIo): number {
+/** Function symbols of a binary (the names uprobes attach to), without symbol versions. */
+async function userFunctionLister(): Promise<(binary: string) => readonly string[] | undefined> {
+  const { readFunctionSymbols } = await import('../../kernel/link/elf-symbols.js');
+  return (binary) => {
+    try {
+      return readFunctionSymbols(new Uint8Array(readFileSync(binary)), binary).map((s) => s.name.replace(/@.*$/, ''));
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+async function listProbes(pattern: string | true, io: CommandIo): Promise<number> {
+  // uprobe:BINARY[:FUNC]: the binary's functions, as bpftrace lists them.
+  const u = pattern === true ? null : /^(uprobe|u|uretprobe|ur):(.+?)(?::([^:/]*))?$/.exec(pattern);
+  if (u) {
+    const funcs = (await userFunctionLister())(u[2]);
+    if (funcs === undefined) throw new UsageError(`-l: could not read the symbols of ${u[2]}`);
+    const re = new RegExp(`^${(u[3] ?? '*').replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    io.stdout([...new Set(funcs)].filter((f) => re.test(f)).sort().map((f) => `uprobe:${u[2]}:${f}\n`).join(''));
+    return 0;
+  }
   const all = [
     ...tracepoints().map((t) => `tracepoint:${t}`).sort(),
     ...['cpu-clock', 'task-clock', 'page-faults', 'context-switches', 'cpu-migrations', 'minor-faults', 'major-faults', 'alignment-faults', 'emulation-faults', 'dummy', 'bpf-output'].map((s) => `software:${s}:`),
@@ -205,7 +227,7 @@ export default async function trace(argv: string[], io: CommandIo): Promise<numb
     return 0;
   }
   await ensureTracefs();
-  if (o.list !== undefined) return listProbes(o.list, io);
+  if (o.list !== undefined) return await listProbes(o.list, io);
   let source: string;
   let file: string;
   if (o.program !== undefined) {
@@ -248,11 +270,14 @@ async function compileAndRun(o: Options, source: string, file: string, io: Comma
       }
     };
   }
+  // uprobe wildcards and -l need a binary's symbols (the ELF reader loads only then).
+  let userFunctions: ((binary: string) => readonly string[] | undefined) | undefined;
+  if (/\bu(retprobe|probe|r)?:[^{]*[*?]/.test(source)) userFunctions = await userFunctionLister();
   const startNs = process.hrtime.bigint();
   let script;
   try {
     script = compile(source, {
-      catalog: { tracepoints },
+      catalog: { tracepoints, ...(userFunctions ? { userFunctions } : {}) },
       tracepointFormat: (cat, name) => {
         try {
           return readFileSync(`${tracefsRoot()}/events/${cat}/${name}/format`, 'utf8');
@@ -350,7 +375,14 @@ async function compileAndRun(o: Options, source: string, file: string, io: Comma
       verbose: o.verbose,
       stop,
       ...(o.pid !== undefined ? { pid: o.pid } : {}),
-      resolver: { ksym },
+      resolver: {
+        ksym,
+        // strftime() takes CLOCK_MONOTONIC ns (nsecs), as bpf_ktime_get_ns gives them: shift to the wall clock.
+        timestamp: (i, ns) => {
+          const wall = ns + BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
+          return strftime(script.timeFormats[i] ?? '', new Date(Number(wall / 1000000n)), Number((wall / 1000n) % 1000000n));
+        },
+      },
       ksymOffset,
       noPrealloc: kernelAtLeast(6, 1),
       hooks: {

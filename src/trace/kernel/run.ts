@@ -6,6 +6,8 @@
  * src/kernel; process and signal handling stay with the caller.
  */
 import type { Insn } from '../../isa/index.js';
+import { Btf, encodeBtf, type BtfType } from '../../btf/index.js';
+import { loadBtf, type KernelBtf } from '../../kernel/btf.js';
 import { createMap, type BpfMap } from '../../kernel/map.js';
 import { loadProgram, type Program } from '../../kernel/program.js';
 import { VerifierError } from '../../kernel/errors.js';
@@ -17,7 +19,7 @@ import { nativeSys } from '../../kernel/native.js';
 import type { Link } from '../../kernel/link/link.js';
 import { attachTracepoint } from '../../kernel/link/tracepoint.js';
 import { RingBufferReader } from '../../kernel/output/ringbuf.js';
-import type { CompiledScript, TraceProgram } from '../compiled.js';
+import { JOIN_RECORD_SIZE, type CompiledScript, type TraceProgram } from '../compiled.js';
 import { TraceLoadError, renderDiagnostic } from '../errors.js';
 import type { MapEntry, OutputMode, Resolver } from '../output.js';
 import type { ProbeSpec } from '../probes.js';
@@ -113,9 +115,38 @@ function loadOne(p: TraceProgram, fds: readonly number[], opts: KernelRunOptions
   }
 }
 
+/**
+ * BTF describing a program's functions, which the kernel requires once a
+ * program has callbacks (bpf_for_each_map_elem): every function static,
+ * `long f(void)` (static functions' arguments are not checked against it).
+ */
+let functionBtf: KernelBtf | undefined;
+function funcInfo(p: TraceProgram): { fd: number; funcInfo: Uint8Array } | undefined {
+  if (p.functions.length === 0) return undefined;
+  if (!functionBtf) {
+    const types: BtfType[] = [
+      { kind: 'int', id: 1, name: 'long', size: 8, signed: true, char: false, bool: false, bitOffset: 0, bits: 64 },
+      { kind: 'func_proto', id: 2, name: '', returnType: 1, params: [] },
+      { kind: 'func', id: 3, name: 'probe', type: 2, linkage: 'static' },
+      { kind: 'func', id: 4, name: 'for_body', type: 2, linkage: 'static' },
+    ];
+    functionBtf = loadBtf(Btf.parse(encodeBtf(types)));
+  }
+  const starts = [0, ...p.functions];
+  const rec = new Uint8Array(starts.length * 8);
+  const dv = new DataView(rec.buffer);
+  starts.forEach((slot, i) => {
+    dv.setUint32(i * 8, slot, true);
+    dv.setUint32(i * 8 + 4, i === 0 ? 3 : 4, true);
+  });
+  return { fd: functionBtf.fd, funcInfo: rec };
+}
+
 function loadOnce(p: TraceProgram, fds: readonly number[], opts: KernelRunOptions): Program {
   try {
+    const btf = funcInfo(p);
     const prog = loadProgram({
+      ...(btf ? { btf } : {}),
       type: p.progType, insns: patchMaps(p.insns, fds), name: p.name, license: 'GPL', logLevel: opts.verbose ? 1 : 0,
       ...(p.attach ? { attachBtfId: p.attach.btfId, expectedAttachType: p.attach.expectedAttachType } : {}),
     });
@@ -163,7 +194,16 @@ async function attach(prog: Program, spec: ProbeSpec, opts: KernelRunOptions): P
       const { attachPerfEvent } = await import('../../kernel/link/tracepoint.js');
       const table = spec.provider === 'software' ? SOFTWARE_CONFIG : HARDWARE_CONFIG;
       const [config, period] = table[spec.target];
-      const fd = perfEventOpen({ type: spec.provider === 'software' ? PERF_TYPE.software : PERF_TYPE.hardware, config: BigInt(config), samplePeriod: spec.func ? BigInt(spec.func) : period, pid: -1, cpu: 0 }, nativeSys);
+      let fd: number;
+      try {
+        fd = perfEventOpen({ type: spec.provider === 'software' ? PERF_TYPE.software : PERF_TYPE.hardware, config: BigInt(config), samplePeriod: spec.func ? BigInt(spec.func) : period, pid: -1, cpu: 0 }, nativeSys);
+      } catch (e) {
+        // A virtual machine often has no PMU: the kernel then knows no hardware events.
+        if (spec.provider === 'hardware' && e instanceof SyscallError && (e.errno === ERRNO.ENOENT || e.errno === ERRNO.EOPNOTSUPP || e.errno === ERRNO.ENODEV)) {
+          throw new NotSupportedError(`${spec.name}`, `this machine has no hardware performance counter for ${spec.target} (perf_event_open: ${e.errnoName})`, { cause: e });
+        }
+        throw e;
+      }
       return attachPerfEvent(prog, fd, 'perf_event', spec.name, nativeSys);
     }
     case 'fentry': case 'fexit': {
@@ -205,6 +245,11 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
       maps.push(flag);
       fds[script.internal.exitFlag] = flag.fd;
     }
+    if (script.internal.join !== undefined) {
+      const buf = createMap({ type: 'percpu_array', keySize: 4, valueSize: JOIN_RECORD_SIZE, maxEntries: 1, name: 'join' });
+      maps.push(buf);
+      fds[script.internal.join] = buf.fd;
+    }
     const loaded = script.programs.map((p) => {
       const prog = loadOne(p, fds, opts);
       programs.push(prog);
@@ -215,8 +260,8 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
     const base = basicResolver(script, opts.resolver);
     const resolver: Resolver = {
       ...base,
-      stack: (id, user, limit) => {
-        if (!stackMap || id < 0n) return base.stack(id, user, limit);
+      stack: (id, user, limit, perf) => {
+        if (!stackMap || id < 0n) return base.stack(id, user, limit, perf);
         const key = new Uint8Array(4);
         new DataView(key.buffer).setUint32(0, Number(id), true);
         const v = stackMap.lookup(key);
@@ -227,7 +272,9 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
         for (let i = 0; i < Math.min(127, limit); i++) {
           const addr = dv.getBigUint64(i * 8, true);
           if (addr === 0n) break;
-          frames.push(user ? base.usym(addr, 0) : kname(addr));
+          const name = user ? base.usym(addr, 0) : kname(addr);
+          // perf mode: the address in hex first; user frames name their module, unknown here.
+          frames.push(!perf ? name : user ? `${addr.toString(16)} ${name} ([unknown])` : `${addr.toString(16)} ${name}`);
         }
         return frames;
       },

@@ -9,7 +9,7 @@ import type { CollectionSpec, MapSpec, ProgramSpec, ProgramRelocation } from '..
 import type { HostEnv } from '../../helpers/index.js';
 import { RingBufMap, type VmMap } from '../../maps/index.js';
 import { loadCollection } from '../../runtime/index.js';
-import type { CompiledScript } from '../compiled.js';
+import { JOIN_RECORD_SIZE, type CompiledScript } from '../compiled.js';
 import { ScriptError } from '../errors.js';
 import type { MapEntry, OutputMode, Resolver } from '../output.js';
 import { basicResolver, TraceSession, type MapAccess, type SessionHooks } from '../session.js';
@@ -86,8 +86,9 @@ export function runOnVm(script: CompiledScript, events: Iterable<TraceEvent>, op
   script.maps.forEach((m, i) => maps.set(mapNames[i], mapSpec(mapNames[i], 'hash', m.keySize, m.valueSize, 4096)));
   maps.set('ringbuf', mapSpec('ringbuf', 'ringbuf', 0, 0, 1 << 18));
   if (script.internal.exitFlag !== undefined) maps.set('exited', mapSpec('exited', 'array', 4, 8, 1));
+  if (script.internal.join !== undefined) maps.set('joinbuf', mapSpec('joinbuf', 'percpu_array', 4, JOIN_RECORD_SIZE, 1));
   const refName = (idx: number) =>
-    idx < script.maps.length ? mapNames[idx] : idx === script.internal.ringbuf ? 'ringbuf' : idx === script.internal.exitFlag ? 'exited' : undefined;
+    idx < script.maps.length ? mapNames[idx] : idx === script.internal.ringbuf ? 'ringbuf' : idx === script.internal.exitFlag ? 'exited' : idx === script.internal.join ? 'joinbuf' : undefined;
   if (script.internal.stacks !== undefined) throw new ScriptError('kstack and ustack need the kernel (not available with --vm)', undefined);
 
   const programs = new Map<string, ProgramSpec>();
