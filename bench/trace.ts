@@ -17,14 +17,14 @@
  *    Rounds alternate so machine load hits every variant alike.
  *
  * Our command runs from an esbuild bundle (build/trace-bundle/trace.js, see
- * scripts/bundle-trace.ts), as `bpfkit trace` would once bin/bpfkit.js
+ * scripts/bundle-commands.ts), as `bpfkit trace` would once bin/bpfkit.js
  * loads it. Needs root and bpftrace; prints min and median for each.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleTrace } from '../scripts/bundle-trace.js';
+import { bundleTrace } from '../scripts/bundle-commands.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'build', 'trace-bench');

@@ -19,7 +19,7 @@ export { dumpFilter, formatInsn, imageParts, bytecodeString, type DumpLevel } fr
 export { parseListing, parseDump, parseDumpC, parseDumpDecimal, detectFormat, type ListingFormat } from './parse.js';
 export { checkClassic, isValidClassic, ALLOWED_CODES } from './check.js';
 export { runCbpf, prepareCbpf, PreparedCbpf, CBPF_LOOP_BUDGET, type SkbMeta, type CbpfRunOptions, type CbpfPrepareOptions, type PrepareCbpfOptions } from './run.js';
-export { compileCbpfToJs, type CompiledCbpf } from './compile-js.js';
+export { compileCbpfToJs, cbpfToJsStatements, type CompiledCbpf, type CbpfJsStatements } from './compile-js.js';
 export { cbpfToEbpf, CbpfConvertError, type ConvertOptions } from './to-ebpf.js';
 export { EbpfFilter } from './ebpf-filter.js';
 export { SK_BUFF, SK_BUFF_CONTEXT_SIZE, skBuffContext } from './skbuff.js';

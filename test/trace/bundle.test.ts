@@ -1,5 +1,5 @@
 /**
- * The one-file bundle of `bpfkit trace` (scripts/bundle-trace.ts) behaves
+ * The one-file bundle of `bpfkit trace` (scripts/bundle-commands.ts) behaves
  * as the command does from source: same output for the VM, -d and kernel
  * paths, koffi loaded through the bundle's shortcut to its native addon,
  * and node:child_process loaded only when a script needs it.
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleTrace } from '../../scripts/bundle-trace.js';
+import { bundleTrace } from '../../scripts/bundle-commands.js';
 import { bpfUnusableReason } from '../../src/kernel/index.js';
 import { runTrace } from './cli-run.js';
 
