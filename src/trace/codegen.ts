@@ -11,13 +11,14 @@
 import * as b from '../isa/build.js';
 import type { Insn, JmpCond, Reg } from '../isa/index.js';
 import type { Expr, MapExpr, Probe, Stmt } from './ast.js';
-import { EVENT_KIND, JOIN_ARG_SIZE, JOIN_ARGS, JOIN_RECORD_SIZE, type EventKind, type MapPrint, type PrintfSpec, type TraceMap } from './compiled.js';
+import { DEFAULT_STACK_DEPTH, EVENT_KIND, JOIN_ARG_SIZE, JOIN_ARGS, JOIN_RECORD_SIZE, type EventKind, type MapPrint, type PrintfSpec, type StackMapSpec, type TraceMap } from './compiled.js';
 import { Emitter, type Label } from './emitter.js';
 import { ScriptError, type Loc } from './errors.js';
 import { parseFormat } from './printf-format.js';
 import { castType, isAggCall, isSigned, STR_DEFAULT, type ProbeContext, type Typer } from './typecheck.js';
 import { align8, isMemory, sizeOf, tupleOffsets, U64, type TType } from './types.js';
 import { findMember } from './btf-types.js';
+import { PT_REGS_OFFSETS } from './registers.js';
 
 const H = {
   map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, probe_read: 4, ktime_get_ns: 5,
@@ -30,6 +31,10 @@ const STACK_LIMIT = 512;
 /** x86-64 struct pt_regs offsets of the argument registers, then ax for return values. */
 const PT_REGS_ARGS = [112, 104, 96, 88, 72, 64];
 const PT_REGS_RC = 80;
+/** bpf_get_stackid's flag for the user-space stack. */
+const BPF_F_USER_STACK = 256;
+
+type StackTType = Extract<TType, { kind: 'kstack' | 'ustack' }>;
 
 type Val = { readonly kind: 'reg' } | { readonly kind: 'mem'; readonly off: number; readonly size: number };
 const REG: Val = { kind: 'reg' };
@@ -40,7 +45,10 @@ export interface GenShared {
   readonly maps: readonly TraceMap[];
   readonly mapIndex: ReadonlyMap<string, number>;
   readonly ringbuf: number;
-  readonly stacks: number;
+  /** Index of the first stack trace map; the others follow in order of first use. */
+  readonly firstStackMap: number;
+  /** Stack trace maps by (mode, depth), filled as kstack/ustack calls are generated. */
+  readonly stacks: StackMapSpec[];
   readonly formats: PrintfSpec[];
   readonly timeFormats: string[];
   readonly printValues: TType[];
@@ -50,7 +58,6 @@ export interface GenShared {
   readonly kaddr: (name: string) => bigint | undefined;
   /** Process id of the -c command (`cpid`), when there is one. */
   readonly cpid: number | undefined;
-  usesStacks: boolean;
   /** Map index of the exit flag (see InternalMaps.exitFlag), when the script calls exit(). */
   readonly exitFlag: number | undefined;
   /** Map index of join()'s per-CPU record buffer, when the script calls join(). */
@@ -994,7 +1001,19 @@ export class ProbeGen {
     return REG;
   }
 
-  private builtin(name: string, loc: Loc): Val {
+  /** The stack trace map of a kstack/ustack type, created on first use. */
+  private stackMap(t: StackTType): number {
+    const limit = t.limit ?? DEFAULT_STACK_DEPTH;
+    const mode = t.mode ?? 'bpftrace';
+    let spec = this.sh.stacks.find((s) => s.limit === limit && s.mode === mode);
+    if (!spec) {
+      spec = { index: this.sh.firstStackMap + this.sh.stacks.length, limit, mode };
+      this.sh.stacks.push(spec);
+    }
+    return spec.index;
+  }
+
+  private builtin(name: string, loc: Loc, stack?: StackTType): Val {
     const c = (h: number) => this.em.emit(b.call(h));
     switch (name) {
       case 'pid': c(H.get_current_pid_tgid); this.em.emit(b.rsh64(0, b.imm(32))); return REG;
@@ -1033,13 +1052,20 @@ export class ProbeGen {
         } else this.em.emit(b.ldx(8, 0, 6, PT_REGS_RC));
         return REG;
       }
-      case 'kstack': case 'ustack':
-        this.sh.usesStacks = true;
+      case 'kstack': case 'ustack': {
         this.em.emit(b.mov64(1, 6));
-        this.mapFd(2, this.sh.stacks);
-        this.em.emit(b.mov64(3, b.imm(name === 'ustack' ? 256 : 0)));
+        this.mapFd(2, this.stackMap(stack ?? { kind: name }));
+        this.em.emit(b.mov64(3, b.imm(name === 'ustack' ? BPF_F_USER_STACK : 0)));
         c(H.get_stackid);
+        if (name === 'ustack') {
+          // bpftrace packs the pid above the stack id: user addresses only mean something in their process.
+          const id = this.alloc(8, loc);
+          this.em.emit(b.stx(8, 10, 0, id));
+          c(H.get_current_pid_tgid);
+          this.em.emit(b.lsh64(0, b.imm(32)), b.ldx(8, 1, 10, id), b.or64(0, 1));
+        }
         return REG;
+      }
       case 'username': c(H.get_current_uid_gid); this.em.emit(b.mov32(0, 0)); return REG;
     }
     const m = /^(s?arg)([0-9]+)$/.exec(name);
@@ -1058,7 +1084,7 @@ export class ProbeGen {
 
   private call(e: Extract<Expr, { kind: 'call' }>): Val {
     switch (e.name) {
-      case 'kstack': case 'ustack': return this.builtin(e.name, e.loc);
+      case 'kstack': case 'ustack': return this.builtin(e.name, e.loc, this.typeOf(e) as StackTType);
       case 'str': {
         const t = this.typeOf(e) as Extract<TType, { kind: 'string' }>;
         const src = this.expr(e.args[0]);
@@ -1074,6 +1100,11 @@ export class ProbeGen {
       }
       case 'buf': return this.buffer(e);
       case 'ksym': this.int(e.args[0]); return REG;
+      case 'reg': {
+        const name = (e.args[0] as Extract<Expr, { kind: 'str' }>).value;
+        this.em.emit(b.ldx(8, 0, 6, PT_REGS_OFFSETS[name]));
+        return REG;
+      }
       case 'usym': {
         const off = this.alloc(16, e.loc);
         this.int(e.args[0]);

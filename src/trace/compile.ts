@@ -152,7 +152,8 @@ export function compile(source: string, opts: CompileOptions): CompiledScript {
     maps,
     mapIndex: new Map(names.map((n, i) => [n, i])),
     ringbuf: maps.length,
-    stacks: maps.length + 1,
+    firstStackMap: maps.length + 4,
+    stacks: [],
     exitFlag: callsFunction(script, 'exit') ? maps.length + 2 : undefined,
     join: callsFunction(script, 'join') ? maps.length + 3 : undefined,
     joinSeparators: [],
@@ -164,7 +165,6 @@ export function compile(source: string, opts: CompileOptions): CompiledScript {
     startNs: opts.startNs ?? 0n,
     kaddr: opts.kaddr ?? (() => undefined),
     cpid: opts.cpid,
-    usesStacks: false,
   };
 
   const programs: TraceProgram[] = [];
@@ -188,7 +188,7 @@ export function compile(source: string, opts: CompileOptions): CompiledScript {
   }
   return {
     maps,
-    internal: { ringbuf: shared.ringbuf, stacks: shared.usesStacks ? shared.stacks : undefined, exitFlag: shared.exitFlag, join: shared.join },
+    internal: { ringbuf: shared.ringbuf, stacks: shared.stacks, exitFlag: shared.exitFlag, join: shared.join },
     joinSeparators: shared.joinSeparators,
     programs,
     formats: shared.formats,

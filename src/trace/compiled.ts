@@ -38,8 +38,13 @@ export interface TraceMap {
 export interface InternalMaps {
   /** Index (in `maps` + internal numbering) of the ring buffer carrying events. */
   readonly ringbuf: number;
-  /** Index of the stack trace map, when kstack/ustack are used. */
-  readonly stacks: number | undefined;
+  /**
+   * The stack trace maps, one per distinct (mode, depth) the script uses, as
+   * bpftrace 0.17 has them: the kernel hashes only the first `limit` frames
+   * of a stack, so stacks that differ below frame N share kstack(N)'s id.
+   * kstack and ustack of the same mode and depth share a map.
+   */
+  readonly stacks: readonly StackMapSpec[];
   /**
    * Index of a one-entry array map that exit() sets and every probe but END
    * checks first, when the script calls exit(): nothing fires after exit()
@@ -53,6 +58,19 @@ export interface InternalMaps {
   readonly join: number | undefined;
 }
 
+export interface StackMapSpec {
+  /** Map index (in the programs' numbering; see TraceProgram.insns). */
+  readonly index: number;
+  /** Frames kept per stack (the map's value is limit * 8 bytes). */
+  readonly limit: number;
+  readonly mode: StackMode;
+}
+
+export type StackMode = 'bpftrace' | 'perf';
+
+/** Frames kstack and ustack keep when no depth is given (bpftrace's). */
+export const DEFAULT_STACK_DEPTH = 127;
+
 /** join() reads at most this many array elements, each up to this many bytes (bpftrace 0.17's limits). */
 export const JOIN_ARGS = 16;
 export const JOIN_ARG_SIZE = 1024;
@@ -64,7 +82,7 @@ export interface TraceProgram {
   readonly progType: ProgType;
   /**
    * Instructions; `lddw` with pseudo 'map_fd' carries the map's index
-   * (script maps first, then the ring buffer, then the stack map) to be
+   * (script maps first, then the ring buffer, then the internal maps) to be
    * replaced by a real fd when loaded.
    */
   readonly insns: readonly Insn[];

@@ -11,11 +11,14 @@ export { ScriptError, TraceLoadError, renderDiagnostic, type Loc } from './error
 export { parse, stripPreprocessor } from './parser.js';
 export type { Script, Probe, Stmt, Expr } from './ast.js';
 export { compile, type CompileOptions } from './compile.js';
-export type { CompiledScript, MapPrint, TraceMap, TraceProgram, PrintfSpec, EventKind } from './compiled.js';
-export { EVENT_KIND } from './compiled.js';
+export type { CompiledScript, MapPrint, TraceMap, TraceProgram, PrintfSpec, EventKind, StackMapSpec, StackMode } from './compiled.js';
+export { EVENT_KIND, DEFAULT_STACK_DEPTH } from './compiled.js';
 export { expandAttachPoint, parseAttachPoint, wildcardToRegExp, type ProbeCatalog, type ProbeSpec, type Provider } from './probes.js';
 export { parseTracepointFormat, type TracepointFormat, type TracepointField } from './tracepoint-format.js';
-export { formatMap, histToString, lhistToString, valueToString, type MapEntry, type OutputMode, type PrintLimits, type Resolver } from './output.js';
+export { formatMap, histToString, lhistToString, valueToString, type MapEntry, type OutputMode, type PrintLimits, type Resolver, type StackTType } from './output.js';
 export { parseFormat, formatPrintf } from './printf-format.js';
 export { TraceSession, basicResolver, type MapAccess, type SessionHooks } from './session.js';
 export type { TType } from './types.js';
+export { UserSymbolizer, parseMaps, hexPointer, type UserSymbolHost, type UserSymbol, type Mapping } from './user-symbols.js';
+export { readNativeLayout, readRawSymbols, NativeLayoutError, type NativeLayout, type LoadSegment, type RawSymbol } from './native-elf.js';
+export { stdSort } from './std-sort.js';

@@ -8,18 +8,22 @@ import { align8, sizeOf, tupleOffsets, type TType } from './types.js';
 
 export type OutputMode = 'text' | 'json';
 
+export type StackTType = Extract<TType, { kind: 'kstack' | 'ustack' }>;
+
 /** Userspace lookups for values the kernel only knows as numbers. */
 export interface Resolver {
   probeName(id: number): string;
   ksym(addr: bigint): string;
   usym(addr: bigint, pid: number): string;
   /**
-   * The frames of a stack id, innermost first, as bpftrace names them
-   * (`func+offset` in the kernel; at most `limit` of them). In perf mode
-   * each frame is `hexaddr symbol`, and user frames end with ` (module)`,
-   * as bpftrace's kstack(perf) and ustack(perf) print them.
+   * The frames of a kstack/ustack value (a stack id; ustack's carries the
+   * pid in its upper 32 bits, as bpftrace packs it), innermost first, as
+   * bpftrace prints them: `func+offset` (unknown: the address in hex); in
+   * perf mode `hexaddr func+offset`, user frames followed by ` (module)`.
+   * At most the type's limit of them; undefined when the stack map has no
+   * such id (bpftrace then prints nothing at all).
    */
-  stack(id: bigint, user: boolean, limit: number, perf?: boolean): readonly string[];
+  stack(value: bigint, t: StackTType): readonly string[] | undefined;
   username(uid: number): string;
   timestamp(formatIndex: number, ns: bigint): string;
 }
@@ -86,9 +90,6 @@ function stackText(frames: readonly string[], indent: number, perf: boolean): st
   return `\n${frames.map((f) => `${pad}${f}\n`).join('')}`;
 }
 
-/** Stack frames bpftrace prints at most (its stack map's depth). */
-const MAX_FRAMES = 127;
-
 export function valueToString(t: TType, b: Uint8Array, off: number, mode: OutputMode, r: Resolver): string {
   const raw = valueText(t, b, off, mode, r);
   return mode === 'json' && isQuoted(t) ? `"${jsonEscape(raw)}"` : raw;
@@ -109,8 +110,8 @@ function valueText(t: TType, b: Uint8Array, off: number, mode: OutputMode, r: Re
     case 'ksym': return r.ksym(u64(b, off));
     case 'usym': return r.usym(u64(b, off), Number(u64(b, off + 8)));
     case 'kstack': case 'ustack': {
-      const perf = t.mode === 'perf';
-      return stackText(r.stack(s64(b, off), t.kind === 'ustack', t.limit ?? MAX_FRAMES, perf), stackIndent, perf);
+      const frames = r.stack(s64(b, off), t);
+      return frames ? stackText(frames, stackIndent, t.mode === 'perf') : '';
     }
     case 'inet': return inetToString(b, off);
     case 'username': return r.username(Number(u64(b, off)));

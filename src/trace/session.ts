@@ -7,6 +7,7 @@ import { EVENT_KIND, JOIN_ARG_SIZE, JOIN_ARGS, type CompiledScript } from './com
 import { cString, formatMap, jsonEscape, valueToString, type MapEntry, type OutputMode, type Resolver } from './output.js';
 import { conversions, formatPrintf, type FormatValue } from './printf-format.js';
 import { strftime } from './strftime.js';
+import { hexPointer } from './user-symbols.js';
 import type { TType } from './types.js';
 
 /** What the session needs from the backend holding the maps. */
@@ -142,8 +143,8 @@ export function basicResolver(script: CompiledScript, extra: Partial<Resolver> =
   return {
     probeName: (id) => script.probeNames[id] ?? `probe ${id}`,
     ksym: (a) => `0x${a.toString(16)}`,
-    usym: (a) => `0x${a.toString(16)}`,
-    stack: (id) => [`stack ${id}`],
+    usym: (a) => hexPointer(a),
+    stack: () => undefined,
     username: (uid) => String(uid),
     timestamp: (i, ns) => strftime(script.timeFormats[i] ?? '', new Date(Number(ns / 1000000n)), Number((ns / 1000n) % 1000000n)),
     ...extra,

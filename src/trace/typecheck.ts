@@ -3,6 +3,7 @@
  * of every map (inferred from all assignments in the script), and the
  * checks bpftrace makes before generating code, with its messages.
  */
+import { PT_REGS_OFFSETS, REG_PROVIDERS } from './registers.js';
 import type { Expr, Probe, Stmt } from './ast.js';
 import { ScriptError, type Loc } from './errors.js';
 import { conversions, FormatError, parseFormat } from './printf-format.js';
@@ -460,6 +461,14 @@ export class Typer {
         const sep = e.args[1];
         if (sep && sep.kind !== 'str') throw new ScriptError(`join() expects a string literal (${sep.kind === 'int' ? 'integer' : typeName(this.typeOf(sep, ctx, vars))} provided)`, e.loc);
         return NONE;
+      }
+      case 'reg': {
+        nargs(1);
+        const a = e.args[0];
+        if (a.kind !== 'str') throw new ScriptError(`reg() expects a string literal (${a.kind === 'int' ? 'integer' : typeName(this.typeOf(a, ctx, vars))} provided)`, e.loc);
+        if (!REG_PROVIDERS.has(ctx.spec.provider)) throw new ScriptError(`reg can not be used with "${ctx.spec.provider}" probes`, e.loc);
+        if (PT_REGS_OFFSETS[a.value] === undefined) throw new ScriptError(`'${a.value}' is not a valid register on this architecture (x86_64)`, e.loc);
+        return U64;
       }
       case 'ksym': nargs(1); argTypes(); return { kind: 'ksym' };
       case 'usym': nargs(1); argTypes(); return { kind: 'usym' };

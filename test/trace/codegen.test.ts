@@ -70,3 +70,40 @@ test('additive aggregations no probe reads back are per-CPU maps, updated withou
   const atomics = probe.insns.filter((i) => i.kind === 'atomic').length;
   assert.equal(atomics, 2, 'only @n and @r (read elsewhere) use atomic adds');
 });
+
+test('one stack trace map per distinct (mode, depth), shared by kstack and ustack, as bpftrace has them', () => {
+  const c = compile('tracepoint:syscalls:sys_enter_read { @a[kstack(1)] = count(); @b[ustack(1)] = count(); @c[kstack(perf, 2)] = count(); @d[kstack] = count(); @e[ustack(bpftrace, 127)] = count(); }', OPTS);
+  const stacks = c.internal.stacks.map((s) => `${s.mode}:${s.limit}`);
+  assert.deepEqual(stacks, ['bpftrace:1', 'perf:2', 'bpftrace:127']);
+  const indices = c.internal.stacks.map((s) => s.index);
+  assert.equal(new Set(indices).size, 3);
+  const refs = new Set(c.programs[0].insns.filter((i) => i.kind === 'lddw' && i.pseudo === 'map_fd').map((i) => (i.kind === 'lddw' ? Number(i.imm) : -1)));
+  for (const i of indices) assert.ok(refs.has(i), `the program uses stack map ${i}`);
+  assert.deepEqual(compile('tracepoint:syscalls:sys_enter_read { @ = count(); }', OPTS).internal.stacks, [], 'no stack map unless used');
+});
+
+test('ustack packs the pid above the stack id (bpftrace does: user addresses mean something only in their process)', () => {
+  const c = compile('tracepoint:syscalls:sys_enter_read { @[ustack] = count(); }', OPTS);
+  const insns = c.programs[0].insns;
+  const stackid = insns.findIndex((i) => i.kind === 'call' && i.helper === 27);
+  assert.ok(stackid >= 0);
+  const after = insns.slice(stackid + 1, stackid + 8);
+  assert.ok(after.some((i) => i.kind === 'call' && i.helper === 14), 'get_current_pid_tgid after get_stackid');
+  assert.ok(after.some((i) => i.kind === 'alu' && i.op === 'lsh'), 'the pid shifted up 32 bits');
+});
+
+test('reg() reads pt_regs in kprobes and uprobes, and is refused elsewhere with bpftrace\'s errors', () => {
+  const err = (src: string) => {
+    try {
+      compile(src, OPTS);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'compiled';
+  };
+  assert.equal(err('uprobe:/bin/sh:main { @ = reg("ip"); }'), 'compiled');
+  assert.match(err('uprobe:/bin/sh:main { @ = reg("foo"); }'), /'foo' is not a valid register on this architecture \(x86_64\)/);
+  assert.match(err('tracepoint:syscalls:sys_enter_read { @ = reg("ip"); }'), /reg can not be used with "tracepoint" probes/);
+  assert.match(err('BEGIN { @ = reg("ip"); }'), /reg can not be used with "BEGIN" probes/);
+  assert.match(err('uprobe:/bin/sh:main { @ = reg(1); }'), /reg\(\) expects a string literal \(integer provided\)/);
+});

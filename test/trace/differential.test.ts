@@ -22,9 +22,15 @@ interface Case {
   /** Run the workload with -c (default true). */
   readonly workload?: boolean;
   readonly args?: readonly string[];
+  /**
+   * Trace test/trace/fixtures/ustack.c instead of the workload (frame
+   * pointers, no address randomisation: run under `setarch -R`).
+   */
+  readonly ustack?: boolean;
 }
 
 const W = '/comm == "WL"/';
+// Cases that print one event count instead of calling exit(): bpftrace may still print events other CPUs queued before exit() took effect.
 const CASES: Case[] = [
   { name: 'count opens', prog: `tracepoint:syscalls:sys_enter_openat ${W} { @ = count(); }` },
   { name: 'count per comm', prog: 't:syscalls:sys_enter_openat /comm == "WL" || comm == "CH"/ { @[comm] = count(); }' },
@@ -89,16 +95,22 @@ const CASES: Case[] = [
   { name: 'print with top and div', prog: 'BEGIN { @[1] = 10; @[2] = 25; @[3] = 30; print(@, 2, 10); @c[1] = count(); @c[2] = count(); @c[2] = count(); print(@c, 1); @h = hist(5); @h = hist(100); @h = hist(100); print(@h, 1, 2); @a = avg(9); print(@a, 0, 2); @l[1] = lhist(5, 0, 100, 10); @l[2] = lhist(50, 0, 100, 10); @l[2] = lhist(50, 0, 100, 10); print(@l, 1, 2); clear(@); exit(); }', workload: false },
   { name: 'exit in BEGIN stops every probe; empty maps print as bpftrace does', prog: 'BEGIN { printf("b\\n"); exit(); } tracepoint:syscalls:sys_enter_openat { @ = count(); @s = sum(1); @x = 5; @h = hist(1); @c[1] = count(); } END { printf("end\\n"); }', workload: false },
   { name: 'kernel stacks as map keys and values, with offsets', prog: `tracepoint:syscalls:sys_enter_openat ${W} { @[kstack(2)] = count(); @k[kstack] = count(); @v = kstack(3); }` },
-  { name: 'kernel stacks in printf and print', prog: `tracepoint:syscalls:sys_enter_openat ${W} { printf("[%s]\\n", kstack(2)); print(kstack(1)); exit(); }` },
+  { name: 'kernel stacks in printf and print', prog: `tracepoint:syscalls:sys_enter_openat ${W} { @n++; if (@n == 1) { printf("[%s]\\n", kstack(2)); print(kstack(1)); } }` },
   { name: 'signedness of comparisons and shifts', prog: 'BEGIN { $x = (uint64)-1; $y = -6; $u = (uint32)5; printf("%d %d %d %d %d %d %d\\n", $x > 0, $x >> 60, $y >> 1, $y < (uint64)5, $y < $u, $y >> $u, $y < -2); exit(); }', workload: false },
   { name: 'kstack(perf) and kstack(bpftrace, N)', prog: `tracepoint:syscalls:sys_enter_openat ${W} { printf("%s", kstack(perf, 3)); @p[kstack(perf, 2)] = count(); @b[kstack(bpftrace, 2)] = count(); @v = kstack(perf, 1); }` },
-  { name: 'print(kstack(perf))', prog: `tracepoint:syscalls:sys_enter_close ${W} { print(kstack(perf, 2)); exit(); }` },
+  { name: 'print(kstack(perf))', prog: `tracepoint:syscalls:sys_enter_close ${W} { @n++; if (@n == 1) { print(kstack(perf, 2)); } }` },
   { name: 'buf with %r, as a key and a value', prog: `tracepoint:syscalls:sys_enter_write ${W} { printf("%r|\\n", buf(args->buf, 3)); @[buf(args->buf, 2)] = count(); @v = buf(args->buf, 4); }` },
   { name: 'print(buf) in a value', prog: `tracepoint:syscalls:sys_enter_write ${W} { print(buf(args->buf, 5)); exit(); }` },
   { name: 'json buf', prog: `tracepoint:syscalls:sys_enter_write ${W} { printf("%r\\n", buf(args->buf, 2)); @[buf(args->buf, 2)] = count(); print(buf(args->buf, 3)); }`, args: ['-f', 'json'] },
   { name: 'join of execve arguments', prog: 'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args->argv); join(args->argv, "-"); }' },
   { name: 'json join', prog: 'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args->argv, ","); }', args: ['-f', 'json'] },
   { name: 'uprobe wildcard', prog: 'uprobe:WLPATH:mai* { @[probe] = count(); }' },
+  { name: 'usym and ustack frames named from the binary while it runs', ustack: true, prog: 'uprobe:WLPATH:leaf { printf("%s|%s|%s|%s", usym(reg("ip")), ustack(2), ustack(perf, 3), ustack(bpftrace, 1)); } uprobe:WLPATH:done { printf("%s\\n", ustack); print(ustack(perf)); exit(); }' },
+  { name: 'ustack(N) keys: one stack map per depth; names while the process lives, hex once it is gone', ustack: true, prog: 'uprobe:WLPATH:leaf { @[ustack(1)] = count(); @b[ustack(perf, 3)] = count(); @u[usym(reg("ip"))] = count(); @v = ustack(2); } uprobe:WLPATH:done { print(@); print(@b); print(@u); print(@v); exit(); }' },
+  { name: 'json ustack and usym', ustack: true, prog: 'uprobe:WLPATH:leaf { @[usym(reg("ip")), ustack(2)] = count(); printf("%s\\n", ustack(perf, 2)); } uprobe:WLPATH:done { print(@); exit(); }', args: ['-f', 'json'] },
+  { name: 'kstack(N) and ustack(N) of one depth share a map; reg()', ustack: true, prog: 'uprobe:WLPATH:leaf { @k[kstack(1), ustack(1)] = count(); @r[reg("sp") > 0, reg("ip") == (uint64)kaddr("_stext")] = count(); } uprobe:WLPATH:done { exit(); }' },
+  // Only events after start-up: bpftrace reads a process's mappings once, at its first user symbol.
+  { name: 'ustack through libc: aliases named as bcc picks them', ustack: true, prog: 'tracepoint:syscalls:sys_enter_close /comm == "WL" && args->fd >= 100/ { printf("%s", ustack(perf, 3)); } tracepoint:syscalls:sys_enter_clock_nanosleep /comm == "WL"/ { printf("%s", ustack(perf, 2)); } uprobe:WLPATH:done { exit(); }' },
   { name: 'strftime of nsecs (the wall clock)', prog: 'BEGIN { printf("%s\\n", strftime("%Y-%m", nsecs)); exit(); }', workload: false },
 ];
 
@@ -109,12 +121,12 @@ function unusable(): string | undefined {
   return undefined;
 }
 
-function buildWorkload(dir: string): string {
-  const out = join(dir, 'workload');
-  const src = new URL('./fixtures/workload.c', import.meta.url).pathname;
+function buildWorkload(dir: string, fixture = 'workload'): string {
+  const out = join(dir, fixture);
+  const src = new URL(`./fixtures/${fixture}.c`, import.meta.url).pathname;
   for (const cc of ['clang-19', 'clang', 'cc', 'gcc']) {
     try {
-      execFileSync(cc, ['-O1', '-o', out, src], { stdio: 'pipe' });
+      execFileSync(cc, ['-O1', '-fno-omit-frame-pointer', '-o', out, src], { stdio: 'pipe' });
       return out;
     } catch {
       // try the next compiler
@@ -155,15 +167,21 @@ test('one-liners print the same as bpftrace', { timeout: 240_000 }, async (t) =>
   const dir = mkdtempSync(join(tmpdir(), 'bpfkit-trace-'));
   try {
     const wl = buildWorkload(dir);
+    // BPFKIT_TRACE_CASES=regex runs only the matching cases (while working on some).
+    const only = process.env.BPFKIT_TRACE_CASES ? new RegExp(process.env.BPFKIT_TRACE_CASES) : undefined;
+    const cases = only ? CASES.filter((c) => only.test(c.name)) : CASES;
+    const us = cases.some((c) => c.ustack) ? buildWorkload(dir, 'ustack') : wl;
     const results: { name: string; ok: boolean; detail: string }[] = [];
-    await pool(CASES, 4, async (c, i) => {
+    await pool(cases, 4, async (c, i) => {
       // Two copies per case (one per tracer), so the runs never see each other's workload.
       const names = ['a', 'b'].map((s) => `bkwl${String(i).padStart(2, '0')}${s}`);
       const run = async (tool: 'bpftrace' | 'bpfkit', name: string) => {
         const path = join(dir, name);
-        if (!existsSync(path)) copyFileSync(wl, path);
+        if (!existsSync(path)) copyFileSync(c.ustack ? us : wl, path);
         const prog = c.prog.replace(/\bWLPATH\b/g, path).replace(/\bWL\b/g, name).replace(/\bCH\b/g, `${name}_c`);
-        const args = ['-e', prog, ...(c.args?.filter((a) => a === '-f' || a === 'json' || a === 'text') ?? []), ...(c.workload === false ? [] : ['-c', path])];
+        // bpftrace wants a path that names one binary (/bin and /usr/bin are one directory here).
+        const cmd = c.ustack ? `/usr/bin/setarch -R ${path}` : path;
+        const args = ['-e', prog, ...(c.args?.filter((a) => a === '-f' || a === 'json' || a === 'text') ?? []), ...(c.workload === false ? [] : ['-c', cmd])];
         const positional = c.args?.filter((a) => !['-f', 'json', 'text'].includes(a)) ?? [];
         if (tool === 'bpftrace') return (await runBpftrace([...args, ...positional]).catch((e: Error) => e.message)).replaceAll(name, 'WL');
         const r = await runTrace([...args, ...positional]);

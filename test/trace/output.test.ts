@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { basicResolver, formatMap, formatPrintf, histToString, lhistToString, parseFormat, type CompiledScript, type MapEntry, type TraceMap } from '../../src/trace/index.js';
+import { basicResolver, formatMap, formatPrintf, histToString, lhistToString, parseFormat, hexPointer, type CompiledScript, type MapEntry, type Resolver, type TraceMap } from '../../src/trace/index.js';
 
 const u64 = (...v: bigint[]) => {
   const b = new Uint8Array(v.length * 8);
@@ -65,7 +65,15 @@ test('print(@m, top, div) keeps the largest entries and divides values (not lhis
 });
 
 test('stack frames indent by 8 in values and by 4 in map keys', () => {
-  const frames = { ...r, stack: (_id: bigint, _user: boolean, limit: number) => ['a+1', 'b+2', 'c+3'].slice(0, limit) };
+  const frames: Resolver = { ...r, stack: (_id, t) => ['a+1', 'b+2', 'c+3'].slice(0, t.limit ?? 127) };
   const map: TraceMap = { name: '@', keys: [{ kind: 'kstack', limit: 2 }], value: { kind: 'kstack' }, keySize: 8, valueSize: 8, perCpu: false };
   assert.equal(formatMap(map, [{ key: u64(7n), value: u64(7n) }], 'text', frames), '@[\n    a+1\n    b+2\n]: \n        a+1\n        b+2\n        c+3\n\n');
+});
+
+test('a stack whose id the map lacks prints nothing; an unresolved user address prints as C++ prints a pointer', () => {
+  const none: Resolver = { ...r, stack: () => undefined };
+  const map: TraceMap = { name: '@', keys: [{ kind: 'ustack' }], value: { kind: 'int', bits: 64, signed: false }, keySize: 8, valueSize: 8, perCpu: false };
+  assert.equal(formatMap(map, [{ key: u64(0xffffffffn), value: u64(3n) }], 'text', none), '@[]: 3\n');
+  assert.equal(hexPointer(0n), '0');
+  assert.equal(hexPointer(0x7fffn), '0x7fff');
 });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile } from '../../src/trace/index.js';
-import { parseEvents } from '../../src/trace/vm/events.js';
+import { parseEvents, parseSymbols } from '../../src/trace/vm/events.js';
 import { runOnVm } from '../../src/trace/vm/run.js';
 
 const FORMATS: Record<string, string> = {
@@ -62,4 +62,27 @@ test('__data_loc strings and exit()', () => {
 
 test('bad event lines are errors with a line number', () => {
   assert.throws(() => parseEvents('{"probe": "x"}\n{oops'), /events line 2/);
+});
+
+test('kstack and ustack on the VM: recorded stacks, named from the recording\'s symbol table (else hex), one map per depth', () => {
+  const text = [
+    '{"symbols": [{"addr": "0xffffffff81000000", "size": 256, "name": "do_sys_openat2"}, {"addr": "0xffffffff81000100", "size": 64, "name": "do_syscall_64"}, {"pid": 42, "addr": "0x401000", "size": 64, "name": "main", "module": "/bin/app"}, {"pid": 42, "addr": "0x401040", "size": 32, "name": "helper", "module": "/bin/app"}]}',
+    '{"probe": "tracepoint:syscalls:sys_exit_read", "pid": 42, "kstack": ["0xffffffff81000010", "0xffffffff81000120"], "ustack": ["0x401044", "0x401008"], "repeat": 2}',
+    '{"probe": "tracepoint:syscalls:sys_exit_read", "pid": 42, "kstack": ["0xffffffff81000010", "0xffffffff81000130"], "ustack": ["0x401044", "0x402000"]}',
+  ].join('\n');
+  const src = 'tracepoint:syscalls:sys_exit_read { @k[kstack(1)] = count(); @k2[kstack] = count(); @u[ustack(perf)] = count(); @s = usym(0x401041); }';
+  const script = compile(src, { catalog, tracepointFormat });
+  let out = '';
+  runOnVm(script, parseEvents(text), { mode: 'text', write: (t) => { out += t; }, tracepointFormat, symbols: parseSymbols(text) });
+  assert.equal(out, [
+    'Attaching 1 probe...\n\n\n',
+    '@k[\n    do_sys_openat2+16\n]: 3\n',
+    '@k2[\n    do_sys_openat2+16\n    do_syscall_64+48\n]: 1\n@k2[\n    do_sys_openat2+16\n    do_syscall_64+32\n]: 2\n',
+    '@s: helper\n',
+    '@u[\n\t401044 helper+4 (/bin/app)\n\t402000 0x402000 ([unknown])\n]: 1\n@u[\n\t401044 helper+4 (/bin/app)\n\t401008 main+8 (/bin/app)\n]: 2\n',
+  ].join(''));
+  // Without a symbol table every frame is an address; an event without stacks has none (get_stackid fails: nothing prints).
+  assert.equal(run('tracepoint:syscalls:sys_exit_read { printf("[%s]|[%s]\\n", kstack(1), ustack(perf, 1)); }', '{"probe": "tracepoint:syscalls:sys_exit_read", "kstack": ["0xffffffff81000010"], "ustack": [4198468]}\n{"probe": "tracepoint:syscalls:sys_exit_read"}'),
+    'Attaching 1 probe...\n[\n        0xffffffff81000010\n]|[\n\t401044 0x401044 ([unknown])\n]\n[]|[]\n\n\n');
+  assert.throws(() => run('tracepoint:syscalls:sys_exit_read { @ = kstack; }', '{"probe": "tracepoint:syscalls:sys_exit_read", "kstack": ["zz"]}'), /'zz' is not an address/);
 });

@@ -3,7 +3,7 @@
  * probes, or show the generated eBPF). Heavy modules load only when the
  * chosen path needs them, so start-up stays short.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { release } from 'node:os';
 import { UsageError, type CommandIo } from '../io.js';
 // The common path (compile, then run on the kernel) is imported statically, so a
@@ -32,6 +32,8 @@ Options:
   --events FILE  with --vm: the events that fire, as JSON lines
                  ({"probe": "tracepoint:syscalls:sys_enter_openat", "comm": "bash",
                    "pid": 42, "args": {"filename": "/etc/passwd"}, "repeat": 3})
+                 events may carry "kstack"/"ustack" address lists; a {"symbols": [...]}
+                 line names them ({"addr", "size", "name"[, "pid", "module"]})
   -h, --help     show this help
 `;
 
@@ -192,6 +194,53 @@ async function userFunctionLister(): Promise<(binary: string) => readonly string
   };
 }
 
+/**
+ * usym() and ustack frames named from the traced binaries, through /proc
+ * (loaded only for scripts that print user addresses).
+ */
+async function userSymbolResolver(): Promise<(pid: number, addrs: readonly bigint[]) => readonly ({ name: string; offset: bigint; module: string } | undefined)[]> {
+  const { UserSymbolizer } = await import('../../trace/user-symbols.js');
+  const symbolizer = new UserSymbolizer({
+    exe: (pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/exe`);
+      } catch {
+        return undefined;
+      }
+    },
+    maps: (pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/maps`, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    readFile: (path) => {
+      try {
+        const b = readFileSync(path);
+        return new Uint8Array(b.buffer, b.byteOffset, b.length);
+      } catch {
+        return undefined;
+      }
+    },
+  });
+  return (pid, addrs) => symbolizer.resolveAll(pid, addrs);
+}
+
+/** End the -c command (SIGTERM, then SIGKILL after a second) and wait until it is gone, as bpftrace does before END. */
+async function endChild(child: import('node:child_process').ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), 1000); });
+  if ((await Promise.race([gone, late])) === 'late') {
+    child.kill('SIGKILL');
+    await gone;
+  }
+  clearTimeout(timer);
+}
+
 async function listProbes(pattern: string | true, io: CommandIo): Promise<number> {
   // uprobe:BINARY[:FUNC]: the binary's functions, as bpftrace lists them.
   const u = pattern === true ? null : /^(uprobe|u|uretprobe|ur):(.+?)(?::([^:/]*))?$/.exec(pattern);
@@ -325,12 +374,18 @@ async function compileAndRun(o: Options, source: string, file: string, io: Comma
 
   if (o.vm || o.events !== undefined) {
     const { runOnVm } = await import('../../trace/vm/run.js');
-    const { parseEvents } = await import('../../trace/vm/events.js');
+    const { parseEvents, parseSymbols } = await import('../../trace/vm/events.js');
     let events: ReturnType<typeof parseEvents> = [];
+    let symbols: ReturnType<typeof parseSymbols> = [];
     try {
-      if (o.events !== undefined) events = parseEvents(o.events === '-' ? new TextDecoder().decode(await io.readStdin()) : readFileSync(o.events, 'utf8'));
+      if (o.events !== undefined) {
+        const text = o.events === '-' ? new TextDecoder().decode(await io.readStdin()) : readFileSync(o.events, 'utf8');
+        events = parseEvents(text);
+        symbols = parseSymbols(text);
+      }
       return runOnVm(script, events, {
         mode: o.format,
+        symbols,
         write: io.stdout,
         tracepointFormat: (cat, name) => {
           try {
@@ -384,6 +439,8 @@ async function compileAndRun(o: Options, source: string, file: string, io: Comma
         },
       },
       ksymOffset,
+      ...(/\bu(sym|stack)\b/.test(source) ? { userSymbols: await userSymbolResolver() } : {}),
+      ...(child ? { beforeEnd: () => endChild(child) } : {}),
       noPrealloc: kernelAtLeast(6, 1),
       hooks: {
         system: (cmd) => {

@@ -19,9 +19,11 @@ import { nativeSys } from '../../kernel/native.js';
 import type { Link } from '../../kernel/link/link.js';
 import { attachTracepoint } from '../../kernel/link/tracepoint.js';
 import { RingBufferReader } from '../../kernel/output/ringbuf.js';
-import { JOIN_RECORD_SIZE, type CompiledScript, type TraceProgram } from '../compiled.js';
+import { JOIN_RECORD_SIZE, type CompiledScript, type StackMapSpec, type TraceProgram } from '../compiled.js';
 import { TraceLoadError, renderDiagnostic } from '../errors.js';
 import type { MapEntry, OutputMode, Resolver } from '../output.js';
+import { stackFrames, stackKey, stackMapOf, type UserSymbols } from '../stack-frames.js';
+import { hexPointer } from '../user-symbols.js';
 import type { ProbeSpec } from '../probes.js';
 import { basicResolver, TraceSession, type MapAccess, type SessionHooks } from '../session.js';
 
@@ -51,6 +53,16 @@ export interface KernelRunOptions {
   readonly noPrealloc?: boolean;
   /** A kernel address as `symbol+offset`, as kstack frames print (default: resolver.ksym). */
   readonly ksymOffset?: (addr: bigint) => string;
+  /**
+   * Names user addresses of a process (usym, ustack frames); without it they
+   * print in hex. Called only when such a value is printed.
+   */
+  readonly userSymbols?: UserSymbols;
+  /**
+   * Called once the probes are detached, before END runs and the maps print
+   * (bpftrace ends the -c command there: user stacks of a process that is gone print in hex).
+   */
+  readonly beforeEnd?: () => Promise<void>;
 }
 
 const SOFTWARE_CONFIG: Record<string, [number, bigint]> = {
@@ -215,6 +227,9 @@ async function attach(prog: Program, spec: ProbeSpec, opts: KernelRunOptions): P
   }
 }
 
+/** Entries of each stack trace map (bpftrace 0.17's). */
+const STACK_MAP_ENTRIES = 131072;
+
 /** Run the script until it exits or `stop` resolves; returns the exit code. */
 export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions): Promise<number> {
   const maps: BpfMap[] = [];
@@ -234,11 +249,13 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
     maps.push(ring);
     // Programs name maps by index: the script's, the ring buffer, then the optional internal ones.
     const fds = maps.map((m) => m.fd);
-    let stackMap: BpfMap | undefined;
-    if (script.internal.stacks !== undefined) {
-      stackMap = createMap({ type: 'stack_trace', keySize: 4, valueSize: 127 * 8, maxEntries: 4096, name: 'stack' });
-      maps.push(stackMap);
-      fds[script.internal.stacks] = stackMap.fd;
+    const stackMaps: { spec: StackMapSpec; map: BpfMap }[] = [];
+    for (const spec of script.internal.stacks) {
+      // bpftrace 0.17's size: get_stackid fails (the stack is lost) when a different stack holds the hash bucket.
+      const map = createMap({ type: 'stack_trace', keySize: 4, valueSize: spec.limit * 8, maxEntries: STACK_MAP_ENTRIES, name: 'stack' });
+      maps.push(map);
+      stackMaps.push({ spec, map });
+      fds[spec.index] = map.fd;
     }
     if (script.internal.exitFlag !== undefined) {
       const flag = createMap({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 1, name: 'exited' });
@@ -260,23 +277,11 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
     const base = basicResolver(script, opts.resolver);
     const resolver: Resolver = {
       ...base,
-      stack: (id, user, limit, perf) => {
-        if (!stackMap || id < 0n) return base.stack(id, user, limit, perf);
-        const key = new Uint8Array(4);
-        new DataView(key.buffer).setUint32(0, Number(id), true);
-        const v = stackMap.lookup(key);
-        if (!v) return [];
-        const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-        const frames: string[] = [];
-        const kname = opts.ksymOffset ?? base.ksym;
-        for (let i = 0; i < Math.min(127, limit); i++) {
-          const addr = dv.getBigUint64(i * 8, true);
-          if (addr === 0n) break;
-          const name = user ? base.usym(addr, 0) : kname(addr);
-          // perf mode: the address in hex first; user frames name their module, unknown here.
-          frames.push(!perf ? name : user ? `${addr.toString(16)} ${name} ([unknown])` : `${addr.toString(16)} ${name}`);
-        }
-        return frames;
+      ...(opts.userSymbols && !opts.resolver?.usym ? { usym: (addr: bigint, pid: number) => opts.userSymbols?.(pid, [addr])[0]?.name ?? hexPointer(addr) } : {}),
+      stack: (value, t) => {
+        const spec = stackMapOf(script.internal.stacks, t);
+        const map = stackMaps.find((m) => m.spec === spec)?.map;
+        return map ? stackFrames(value, t, (id) => map.lookup(stackKey(id)), opts.ksymOffset ?? base.ksym, opts.userSymbols) : undefined;
       },
     };
     const session = new TraceSession(script, opts.mode, opts.write, access, resolver, opts.hooks);
@@ -287,11 +292,13 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
     const exited = new Promise<void>((resolve) => { wake = resolve; });
     const check = () => { if (session.exitRequested) wake(); };
 
+    // As bpftrace: the message, then BEGIN, then the other probes, so an exit() in BEGIN
+    // (the exit flag) stops them from their first event; BEGIN's output prints once all are attached.
+    session.attached();
+    for (const { p, prog } of loaded) if (p.probes.some((s) => s.provider === 'BEGIN')) prog.testRun({ repeat: 0 });
     for (const { p, prog } of loaded) {
       for (const spec of p.probes) if (spec.provider !== 'BEGIN' && spec.provider !== 'END') links.push(await attach(prog, spec, opts));
     }
-    session.attached();
-    for (const { p, prog } of loaded) if (p.probes.some((s) => s.provider === 'BEGIN')) prog.testRun({ repeat: 0 });
     drain();
     check();
     reader.start((r) => { session.handleEvent(r); check(); });
@@ -302,6 +309,7 @@ export async function runOnKernel(script: CompiledScript, opts: KernelRunOptions
     }
     for (const l of links.splice(0)) l.close();
     drain();
+    await opts.beforeEnd?.();
     session.runningEnd();
     for (const { p, prog } of loaded) if (p.probes.some((s) => s.provider === 'END')) prog.testRun({ repeat: 0 });
     drain();

@@ -10,11 +10,13 @@ import type { HostEnv } from '../../helpers/index.js';
 import { RingBufMap, type VmMap } from '../../maps/index.js';
 import { loadCollection } from '../../runtime/index.js';
 import { JOIN_RECORD_SIZE, type CompiledScript } from '../compiled.js';
-import { ScriptError } from '../errors.js';
 import type { MapEntry, OutputMode, Resolver } from '../output.js';
 import { basicResolver, TraceSession, type MapAccess, type SessionHooks } from '../session.js';
 import { parseTracepointFormat, type TracepointFormat } from '../tracepoint-format.js';
-import type { TraceEvent } from './events.js';
+import { frameAddress, type RecordedSymbol, type TraceEvent } from './events.js';
+import { recordedResolvers } from './recorded-symbols.js';
+import { stackFrames, stackKey, stackMapOf } from '../stack-frames.js';
+import { hexPointer } from '../user-symbols.js';
 
 export interface VmRunOptions {
   readonly mode: OutputMode;
@@ -23,6 +25,8 @@ export interface VmRunOptions {
   readonly tracepointFormat?: (category: string, name: string) => string | undefined;
   readonly resolver?: Partial<Resolver>;
   readonly hooks?: SessionHooks;
+  /** The recording's symbol table (see parseSymbols): names for ksym, usym and stack frames. */
+  readonly symbols?: readonly RecordedSymbol[];
 }
 
 const PT_REGS_SIZE = 168;
@@ -36,6 +40,8 @@ class Task {
   gid = 0;
   cpu = 0;
   now = 1_000_000_000n;
+  kernelStack: bigint[] | undefined;
+  userStack: bigint[] | undefined;
 }
 
 function envFor(t: Task): HostEnv {
@@ -53,6 +59,8 @@ function envFor(t: Task): HostEnv {
     get uid() { return t.uid; },
     get gid() { return t.gid; },
     get comm() { return t.comm; },
+    get kernelStack() { return t.kernelStack; },
+    get userStack() { return t.userStack; },
     signals,
   };
 }
@@ -87,9 +95,11 @@ export function runOnVm(script: CompiledScript, events: Iterable<TraceEvent>, op
   maps.set('ringbuf', mapSpec('ringbuf', 'ringbuf', 0, 0, 1 << 18));
   if (script.internal.exitFlag !== undefined) maps.set('exited', mapSpec('exited', 'array', 4, 8, 1));
   if (script.internal.join !== undefined) maps.set('joinbuf', mapSpec('joinbuf', 'percpu_array', 4, JOIN_RECORD_SIZE, 1));
+  // Smaller than the kernel's 131072 entries: the VM allocates every bucket up front.
+  for (const st of script.internal.stacks) maps.set(`stack${st.index}`, mapSpec(`stack${st.index}`, 'stack_trace', 4, st.limit * 8, 4096));
   const refName = (idx: number) =>
-    idx < script.maps.length ? mapNames[idx] : idx === script.internal.ringbuf ? 'ringbuf' : idx === script.internal.exitFlag ? 'exited' : idx === script.internal.join ? 'joinbuf' : undefined;
-  if (script.internal.stacks !== undefined) throw new ScriptError('kstack and ustack need the kernel (not available with --vm)', undefined);
+    idx < script.maps.length ? mapNames[idx] : idx === script.internal.ringbuf ? 'ringbuf' : idx === script.internal.exitFlag ? 'exited' : idx === script.internal.join ? 'joinbuf'
+      : script.internal.stacks.some((st) => st.index === idx) ? `stack${idx}` : undefined;
 
   const programs = new Map<string, ProgramSpec>();
   script.programs.forEach((p, i) => {
@@ -110,7 +120,18 @@ export function runOnVm(script: CompiledScript, events: Iterable<TraceEvent>, op
   const coll = loadCollection(spec, { env: envFor(task) });
   const vmMaps = mapNames.map((n) => coll.maps.get(n)!);
   const ring = coll.maps.get('ringbuf') as RingBufMap;
-  const session = new TraceSession(script, opts.mode, opts.write, new VmMaps(vmMaps), basicResolver(script, opts.resolver), opts.hooks);
+  const recorded = recordedResolvers(opts.symbols ?? []);
+  const base = basicResolver(script, { ksym: recorded.ksym, ...opts.resolver });
+  const resolver: Resolver = {
+    ...base,
+    ...(opts.resolver?.usym ? {} : { usym: (addr: bigint, pid: number) => recorded.userSymbols(pid, [addr])[0]?.name ?? hexPointer(addr) }),
+    stack: (value, t) => {
+      const spec = stackMapOf(script.internal.stacks, t);
+      const map = spec && coll.maps.get(`stack${spec.index}`);
+      return map ? stackFrames(value, t, (id) => map.lookup(stackKey(id)), recorded.ksymOffset, recorded.userSymbols) : undefined;
+    },
+  };
+  const session = new TraceSession(script, opts.mode, opts.write, new VmMaps(vmMaps), resolver, opts.hooks);
 
   // User memory the events' strings live in (char * arguments point here).
   const user = coll.space.map('user', 1 << 16);
@@ -200,11 +221,14 @@ export function runOnVm(script: CompiledScript, events: Iterable<TraceEvent>, op
       task.gid = ev.gid ?? 0;
       task.cpu = 0;
       task.now = ev.nsecs !== undefined ? BigInt(ev.nsecs) : task.now + 1_000_000n;
+      task.kernelStack = ev.kstack?.map(frameAddress);
+      task.userStack = ev.ustack?.map(frameAddress);
       const name = canonical(ev.probe);
       runWhere((s) => s.name === name, ev);
     }
   }
   task.comm = 'bpftrace';
+  task.kernelStack = task.userStack = undefined;
   session.runningEnd();
   runWhere((s) => s.provider === 'END', { probe: 'END' });
   session.finish();
