@@ -89,88 +89,150 @@ export class ProgramIndex {
   }
 }
 
+/**
+ * Successors of instruction k within the function into out[0..1]; returns
+ * how many (successors() without the array).
+ */
+function successorsInto(index: ProgramIndex, k: Ordinal, out: Int32Array): number {
+  const insn = index.insns[k];
+  if (insn === undefined) return 0;
+  switch (insn.kind) {
+    case 'jmp': case 'may_goto':
+      out[0] = index.target(k, insn.off);
+      out[1] = k + 1;
+      return 2;
+    case 'ja':
+      out[0] = index.target(k, insn.off);
+      return 1;
+    case 'exit':
+      return 0;
+    default:
+      out[0] = k + 1;
+      return 1;
+  }
+}
+
+/*
+ * Written with flat typed arrays and plain loops, no closures: it runs on
+ * every compile, mostly before V8 has optimized it.
+ */
 export function buildFunction(index: ProgramIndex, entry: Ordinal): FunctionGraph {
-  const n = index.insns.length;
+  const insns = index.insns;
+  const n = insns.length;
+  const out = new Int32Array(2);
   // Reachable instructions and leaders.
   const reach = new Uint8Array(n + 1);
   const leader = new Uint8Array(n + 1);
   leader[entry] = 1;
-  const work = [entry];
   reach[entry] = 1;
-  const callees = new Set<Ordinal>();
+  const work: number[] = [entry];
+  const callees: Ordinal[] = [];
   while (work.length > 0) {
     const k = work.pop()!;
-    const insn = index.insns[k];
-    if (insn?.kind === 'call_local') callees.add(index.target(k, insn.off));
-    const succ = index.successors(k);
+    const insn = insns[k] as Insn | undefined;
+    if (insn !== undefined && insn.kind === 'call_local') {
+      const t = index.target(k, insn.off);
+      if (!callees.includes(t)) callees.push(t);
+    }
+    const ns = successorsInto(index, k, out);
     const term = isTerminator(insn);
-    for (const s of succ) {
+    for (let j = 0; j < ns; j++) {
+      const s = out[j];
       if (term || s !== k + 1) leader[s] = 1;
-      if (!reach[s]) {
+      if (reach[s] === 0) {
         reach[s] = 1;
         work.push(s);
       }
     }
   }
-  // Blocks by leader, in discovery order first.
-  const blockOf = new Map<Ordinal, number>();
-  const raw: { first: number; count: number; succOrd: Ordinal[] }[] = [];
+  // Blocks by leader, in instruction order first: first, count, up to two successors.
+  const blockOf = new Int32Array(n + 1);
+  let nb = 0;
+  for (let k = 0; k <= n; k++) if (reach[k] === 1 && leader[k] === 1) nb++;
+  const rawFirst = new Int32Array(nb);
+  const rawCount = new Int32Array(nb);
+  const rawN = new Uint8Array(nb);
+  const rawS = new Int32Array(2 * nb);
+  nb = 0;
   for (let k = 0; k <= n; k++) {
-    if (!reach[k] || !leader[k]) continue;
+    if (reach[k] === 0 || leader[k] === 0) continue;
     let e = k;
-    while (!isTerminator(index.insns[e]) && !leader[e + 1]) e++;
-    blockOf.set(k, raw.length);
-    raw.push({ first: k, count: e - k + 1, succOrd: index.successors(e) });
+    while (!isTerminator(insns[e]) && leader[e + 1] === 0) e++;
+    blockOf[k] = nb;
+    rawFirst[nb] = k;
+    rawCount[nb] = e - k + 1;
+    rawN[nb] = successorsInto(index, e, out);
+    rawS[2 * nb] = out[0];
+    rawS[2 * nb + 1] = out[1];
+    nb++;
   }
-  const rawSucc = raw.map((b) => b.succOrd.map((s) => blockOf.get(s)!));
-  // Reverse postorder from the entry (iterative DFS).
-  const start = blockOf.get(entry)!;
-  const post: number[] = [];
-  const state = new Uint8Array(raw.length);
-  const stack: [number, number][] = [[start, 0]];
-  state[start] = 1;
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const succ = rawSucc[top[0]];
-    if (top[1] < succ.length) {
-      const s = succ[top[1]++];
-      if (state[s] === 0) {
-        state[s] = 1;
-        stack.push([s, 0]);
+  for (let b = 0; b < nb; b++) for (let j = 0; j < rawN[b]; j++) rawS[2 * b + j] = blockOf[rawS[2 * b + j]];
+  // Reverse postorder from the entry (iterative DFS; every block is reachable, so all appear).
+  const post = new Int32Array(nb);
+  let np = 0;
+  const visited = new Uint8Array(nb);
+  const stackBlock = new Int32Array(nb);
+  const stackNext = new Uint8Array(nb);
+  let sp = 1;
+  stackBlock[0] = blockOf[entry];
+  visited[blockOf[entry]] = 1;
+  while (sp > 0) {
+    const b = stackBlock[sp - 1];
+    const j = stackNext[sp - 1];
+    if (j < rawN[b]) {
+      stackNext[sp - 1] = j + 1;
+      const s = rawS[2 * b + j];
+      if (visited[s] === 0) {
+        visited[s] = 1;
+        stackBlock[sp] = s;
+        stackNext[sp] = 0;
+        sp++;
       }
     } else {
-      post.push(top[0]);
-      stack.pop();
+      post[np++] = b;
+      sp--;
     }
   }
-  const order = post.reverse();
-  const rpoOf = new Int32Array(raw.length).fill(-1);
-  order.forEach((b, i) => { rpoOf[b] = i; });
-  const blocks: BasicBlock[] = order.map((b) => ({
-    first: raw[b].first,
-    count: raw[b].count,
-    succ: rawSucc[b].map((s) => rpoOf[s]),
-  }));
-  const m = blocks.length;
-  const preds: number[][] = Array.from({ length: m }, () => []);
-  blocks.forEach((b, i) => { for (const s of b.succ) preds[s].push(i); });
+  const m = np;
+  const rpoOf = new Int32Array(nb);
+  for (let i = 0; i < m; i++) rpoOf[post[m - 1 - i]] = i;
+  const blocks: BasicBlock[] = new Array<BasicBlock>(m);
+  const predCount = new Int32Array(m + 1);
+  for (let i = 0; i < m; i++) {
+    const b = post[m - 1 - i];
+    const succ: number[] = [];
+    for (let j = 0; j < rawN[b]; j++) {
+      const s = rpoOf[rawS[2 * b + j]];
+      succ.push(s);
+      predCount[s + 1]++;
+    }
+    blocks[i] = { first: rawFirst[b], count: rawCount[b], succ };
+  }
+  // Predecessors, flat: those of block i are predList[predStart[i] .. predStart[i + 1]).
+  for (let i = 0; i < m; i++) predCount[i + 1] += predCount[i];
+  const predStart = predCount;
+  const predList = new Int32Array(predStart[m]);
+  const fill = predStart.slice(0, m);
+  for (let i = 0; i < m; i++) for (const s of blocks[i].succ) predList[fill[s]++] = i;
   // Dominators (Cooper, Harvey, Kennedy: iterate over reverse postorder).
   const idom = new Int32Array(m).fill(-1);
   idom[0] = 0;
-  const intersect = (a: number, b: number): number => {
-    while (a !== b) {
-      while (a > b) a = idom[a];
-      while (b > a) b = idom[b];
-    }
-    return a;
-  };
   for (let changed = true; changed;) {
     changed = false;
     for (let i = 1; i < m; i++) {
       let d = -1;
-      for (const p of preds[i]) {
-        if (idom[p] === -1) continue;
-        d = d === -1 ? p : intersect(p, d);
+      for (let p = predStart[i]; p < predStart[i + 1]; p++) {
+        let a = predList[p];
+        if (idom[a] === -1) continue;
+        if (d !== -1) {
+          // Intersect a and d: walk up the tree to their common dominator.
+          let b = d;
+          while (a !== b) {
+            while (a > b) a = idom[a];
+            while (b > a) b = idom[b];
+          }
+        }
+        d = a;
       }
       if (d !== idom[i]) {
         idom[i] = d;
@@ -178,36 +240,27 @@ export function buildFunction(index: ProgramIndex, entry: Ordinal): FunctionGrap
       }
     }
   }
-  const dominates = (a: number, b: number): boolean => {
-    while (b !== a && b !== 0) b = idom[b];
-    return b === a;
-  };
-  const domChildren: number[][] = Array.from({ length: m }, () => []);
+  const domChildren: number[][] = new Array<number[]>(m);
+  for (let i = 0; i < m; i++) domChildren[i] = [];
   for (let i = 1; i < m; i++) domChildren[idom[i]].push(i);
   const loopHeader = new Array<boolean>(m).fill(false);
+  const merge = new Array<boolean>(m).fill(false);
   const forwardIn = new Int32Array(m);
   let reducible = true;
   let hasBackEdge = false;
-  blocks.forEach((b, i) => {
-    for (const s of b.succ) {
+  for (let i = 0; i < m; i++) {
+    for (const s of blocks[i].succ) {
       if (s <= i) {
         hasBackEdge = true;
         loopHeader[s] = true;
-        if (!dominates(s, i)) reducible = false;
-      } else {
-        forwardIn[s]++;
+        // Reducible when every back edge goes to a block that dominates its source.
+        let b = i;
+        while (b !== s && b !== 0) b = idom[b];
+        if (b !== s) reducible = false;
+      } else if (++forwardIn[s] === 2) {
+        merge[s] = true;
       }
     }
-  });
-  return {
-    entry,
-    blocks,
-    idom: Array.from(idom),
-    domChildren,
-    loopHeader,
-    merge: Array.from(forwardIn, (c) => c >= 2),
-    reducible,
-    hasBackEdge,
-    callees: [...callees],
-  };
+  }
+  return { entry, blocks, idom: Array.from(idom), domChildren, loopHeader, merge, reducible, hasBackEdge, callees };
 }

@@ -1,5 +1,5 @@
 import { BpfkitError } from '../errors/index.js';
-import { decode, encode, type Insn } from '../isa/index.js';
+import { decode, slotIndex, type Insn } from '../isa/index.js';
 import type { Engine, PreparedProgram } from '../vm/engine.js';
 import {
   HelperArgumentError, VmBudgetError, VmCallDepthError, VmConfigError, VmError, VmHelperError, VmProgramError,
@@ -7,7 +7,7 @@ import {
 } from '../vm/errors.js';
 import { findHelper, type Helper, type HelperTable } from '../vm/helpers.js';
 import { HEAP_BASE, MAX_FRAMES } from '../vm/layout.js';
-import { lower } from '../vm/lower.js';
+import { validateProgram } from '../vm/lower.js';
 import { AddressSpace, type Region } from '../vm/memory.js';
 import type { VerifiedFacts } from '../vm/verified.js';
 import { DEFAULT_BUDGET, INPUT_REGION, type CallResult, type RunResult, type VmOptions } from '../vm/vm.js';
@@ -49,7 +49,7 @@ const BYTES_CACHE_MAX_INSNS = 4096;
 
 function compiledFor(program: readonly Insn[], cache: boolean): Compiled {
   if (!cache) {
-    lower(program);
+    validateProgram(program, slotIndex(program));
     const t0 = now();
     const fresh: Compiled = { shape: analyse(program), modules: new Map(), compileMs: 0 };
     fresh.compileMs += now() - t0;
@@ -57,13 +57,12 @@ function compiledFor(program: readonly Insn[], cache: boolean): Compiled {
   }
   let c = byIdentity.get(program);
   if (c !== undefined) return c;
-  lower(program); // the interpreter's validation: same VmProgramError for bad jumps and registers
+  // The interpreter's validation: the same VmProgramError for bad jumps and registers.
+  validateProgram(program, slotIndex(program));
   // Small programs are also found by content (the same program decoded twice).
   let key: string | undefined;
   if (program.length <= BYTES_CACHE_MAX_INSNS) {
-    const bytes = encode(program);
-    key = '';
-    for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]);
+    key = contentKey(program);
     c = byBytes.get(key);
   }
   if (c === undefined) {
@@ -79,6 +78,31 @@ function compiledFor(program: readonly Insn[], cache: boolean): Compiled {
   return c;
 }
 
+/**
+ * The program's content as a string: JSON (native, so cheap even before V8
+ * has warmed up our code, unlike encoding the program to bytes), with
+ * 64-bit immediates as decimal strings. Equal programs built differently
+ * (other property order, extra properties) may get different keys: only a
+ * cache miss.
+ */
+function contentKey(program: readonly Insn[]): string {
+  // Only lddw holds a bigint: replace those instructions, not every value through a replacer.
+  let plain: unknown[] | undefined;
+  for (let k = 0; k < program.length; k++) {
+    const insn = program[k];
+    if (insn.kind === 'lddw') (plain ??= program.slice())[k] = { ...insn, imm: `${insn.imm}n` };
+  }
+  try {
+    return JSON.stringify(plain ?? program);
+  } catch {
+    return JSON.stringify(program, bigintAsString); // bigints where the types say there are none
+  }
+}
+
+function bigintAsString(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `${value}n` : value;
+}
+
 const inlineSets = new WeakMap<object, number>();
 let inlineSetCount = 0;
 function inlineSetId(set: object): number {
@@ -87,7 +111,17 @@ function inlineSetId(set: object): number {
   return id;
 }
 
+/**
+ * Milliseconds from an arbitrary origin. Node's process.hrtime where there
+ * is one: Node loads its `performance` global lazily, and that first use
+ * costs about a millisecond, more than a whole compile of a small program.
+ */
+const hrtime = (globalThis as unknown as { process?: { hrtime?: (() => [number, number]) } }).process?.hrtime;
 function now(): number {
+  if (typeof hrtime === 'function') {
+    const [s, ns] = hrtime();
+    return s * 1e3 + ns / 1e6;
+  }
   return (globalThis as unknown as { performance: { now(): number } }).performance.now();
 }
 
@@ -108,9 +142,10 @@ interface CacheState {
 }
 const caches = new WeakMap<AddressSpace, CacheState>();
 
-type RunFn = (budget: number, clear: number) => bigint;
+/** The module's entry: r1..r5 from, and r0 and the remaining budget to, the scratch words. */
+type RunFn = (budget: number, clear: number) => void;
 
-type RepeatFn = (budget: number, clear: number, count: number) => bigint;
+type RepeatFn = (budget: number, clear: number, count: number) => void;
 
 type CallbackFn = (slot: number, pc: number) => bigint;
 
@@ -159,6 +194,7 @@ export class JitProgram implements PreparedProgram {
   private lastBudget = -1;
   private f64 = new Float64Array(0);
   private i32 = new Int32Array(0);
+  private u64 = new BigUint64Array(0);
   private viewGeneration = -1;
   private lastBound: Bound | undefined;
 
@@ -189,10 +225,10 @@ export class JitProgram implements PreparedProgram {
   }
 
   /** The conformance-suite convention, as Vm.run: `mem` in a writable region, r1 = address, r2 = length. */
-  run(mem: Uint8Array = new Uint8Array(0), options: { budget?: number } = {}): RunResult {
+  run(mem: Uint8Array = NO_BYTES, options: { budget?: number } = NO_OPTIONS): RunResult {
     let region = this.input;
     const space = this.space;
-    if (region !== undefined && (!space.isMapped(region) || region.size !== mem.length)) {
+    if (region !== undefined && (region.size !== mem.length || !space.isMapped(region))) {
       if (space.isMapped(region)) space.unmap(region);
       region = this.input = undefined;
     }
@@ -201,19 +237,34 @@ export class JitProgram implements PreparedProgram {
       else space.bytes.set(mem, region.start);
       this.prime(region);
     }
-    const { r0, executed } = region === undefined
-      ? this.call0(options.budget, 0, 0, 0)
-      : this.call0(options.budget, region.start, region.size, 0);
-    const after = region === undefined ? new Uint8Array(0) : space.bytesOf(region).slice();
-    return { r0, mem: after, executed };
+    const start = region === undefined ? 0 : region.start;
+    const size = region === undefined ? 0 : region.size;
+    const budget = options.budget === undefined ? this.budget : checkBudget(options.budget);
+    this.enter(budget, start | 0, 0, size | 0, 0);
+    // space.bytes is current: a run that grew the memory renewed it.
+    const after = region === undefined ? NO_BYTES : space.bytes.slice(start, start + size);
+    return { r0: this.r0(), mem: after, executed: this.spent(budget) };
   }
 
   /** Run from the entry with r1..r5 = args (missing ones are 0). */
   call(args: readonly (number | bigint)[] = NO_ARGS, options: { budget?: number } = NO_OPTIONS): CallResult {
     const n = args.length;
-    if (n <= 2 && (n < 1 || isSmallArg(args[0])) && (n < 2 || isSmallArg(args[1]))) {
-      return this.invoke(options.budget, n > 0 ? args[0] as number : 0, 0, n > 1 ? args[1] as number : 0, 0, 0, 0, 0, 0, 0, 0);
+    const budget = options.budget === undefined ? this.budget : checkBudget(options.budget);
+    if (n <= 2) {
+      // The common case: up to two 32-bit numbers (addresses, lengths, small values).
+      const x = n > 0 ? args[0] : 0;
+      const y = n > 1 ? args[1] : 0;
+      if (typeof x === 'number' && typeof y === 'number' && isWord(x) && isWord(y)) {
+        this.enter(budget, x | 0, x < 0 ? -1 : 0, y | 0, y < 0 ? -1 : 0);
+        return { r0: this.r0(), executed: this.spent(budget) };
+      }
     }
+    return this.callWide(args, budget);
+  }
+
+  /** call() with bigints, more than two arguments or values beyond 32 bits (apart: call() stays small enough to inline). */
+  private callWide(args: readonly (number | bigint)[], budget: number): CallResult {
+    const n = args.length;
     const h = new Array<number>(10).fill(0);
     for (let r = 0; r < n && r < 5; r++) {
       const v = args[r];
@@ -225,7 +276,29 @@ export class JitProgram implements PreparedProgram {
         h[2 * r + 1] = Math.floor(v / 4294967296) | 0;
       }
     }
-    return this.invoke(options.budget, h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]);
+    this.setArgs(...h);
+    this.go(budget, 0);
+    return { r0: this.r0(), executed: this.spent(budget) };
+  }
+
+  /**
+   * call() for hot loops: r1, r2 as numbers (32-bit values, or any safe
+   * integer), the default budget, and r0 as a number instead of a bigint
+   * (exact up to 2^53, as Number(call(...).r0) above). `lastExecuted` has
+   * the instruction count.
+   */
+  callNumber(r1 = 0, r2 = 0): number {
+    if (isWord(r1) && isWord(r2)) this.enter(this.budget, r1 | 0, r1 < 0 ? -1 : 0, r2 | 0, r2 < 0 ? -1 : 0);
+    else this.call([r1, r2]);
+    const w = this.i32;
+    const lo = w[R0_I32], hi = w[R0_I32 + 1];
+    return hi === 0 ? lo >>> 0 : (hi >>> 0) * 4294967296 + (lo >>> 0);
+  }
+
+  /** Instructions executed by the latest run, call or callNumber. */
+  get lastExecuted(): number {
+    this.views();
+    return this.spent(this.runBudget);
   }
 
   /**
@@ -234,79 +307,89 @@ export class JitProgram implements PreparedProgram {
    * what a run costs without the crossing from JavaScript. Returns the last
    * run's result; each run has the whole budget.
    */
-  repeat(args: readonly [number, number] | readonly [number] | readonly [], count: number, options: { budget?: number } = {}): CallResult {
+  repeat(args: readonly [number, number] | readonly [number] | readonly [], count: number, options: { budget?: number } = NO_OPTIONS): CallResult {
     if (!Number.isSafeInteger(count) || count < 1 || count > 0x7fffffff) throw new VmConfigError(`repeat count must be 1..2^31-1, not ${count}`);
     for (const a of args) if (!isSmallArg(a)) throw new VmConfigError(`repeat takes small non-negative arguments, not ${a}`);
     const budget = options.budget === undefined ? this.budget : checkBudget(options.budget);
-    const inst = this.instance(budget);
-    this.validateCache();
-    this.runBudget = budget;
-    const clear = this.compiled.shape.touchesStack || this.cache.stackDirty;
-    this.cache.stackDirty = false;
-    let r0: bigint;
-    try {
-      this.setArgs(args[0] ?? 0, 0, args[1] ?? 0, 0, 0, 0, 0, 0, 0, 0);
-      r0 = inst.repeat(budget, clear ? 1 : 0, count);
-    } catch (err) {
-      if (err !== HALT) throw err;
-      return { r0: this.space.view.getBigUint64(SCR_R0, true), executed: budget - Number(inst.budget.value) };
-    }
-    return { r0: r0 < 0n ? BigInt.asUintN(64, r0) : r0, executed: budget - this.space.view.getFloat64(SCR_BUDGET, true) };
+    this.setArgs(args[0] ?? 0, 0, args[1] ?? 0, 0);
+    this.go(budget, count);
+    return { r0: this.r0(), executed: this.spent(budget) };
   }
 
-  /** Fast path for r1, r2 as small non-negative numbers. */
-  private call0(budget: number | undefined, r1: number, r2: number, r3: number): CallResult {
-    return this.invoke(budget, r1, 0, r2, 0, r3, 0, 0, 0, 0, 0);
-  }
-
-  private invoke(
-    budgetOption: number | undefined,
-    a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number,
-  ): CallResult {
-    const budget = budgetOption === undefined ? this.budget : checkBudget(budgetOption);
-    const inst = budget === this.lastBudget ? this.lastBound! : this.instance(budget);
+  /** One run with r1, r2 as 32-bit halves and r3..r5 = 0: see go(). */
+  private enter(budget: number, r1lo: number, r1hi: number, r2lo: number, r2hi: number): void {
+    if (this.viewGeneration !== this.space.generation) this.views();
+    const w = this.i32;
+    w[ARG1] = r1lo; w[ARG1 + 1] = r1hi; w[ARG1 + 2] = r2lo; w[ARG1 + 3] = r2hi;
     const cache = this.cache;
-    this.validateCache();
-    this.runBudget = budget;
-    const clear = this.touchesStack || cache.stackDirty;
-    cache.stackDirty = false;
-    let r0: bigint;
-    try {
-      this.setArgs(a, b, c, d, e, f, g, h, i, j);
-      r0 = inst.run(budget, clear ? 1 : 0);
-    } catch (err) {
-      if (err !== HALT) throw err;
-      return { r0: this.space.view.getBigUint64(SCR_R0, true), executed: budget - Number(inst.budget.value) };
+    if (cache.argsDirty === true) {
+      // A helper call (or a call() with r3..r5) left values in the words of r3..r5.
+      w.fill(0, ARG1 + 4, ARG1 + 10);
+      cache.argsDirty = false;
     }
-    return { r0: r0 < 0n ? BigInt.asUintN(64, r0) : r0, executed: budget - this.remaining() };
+    this.go(budget, 0);
   }
 
-  /** The budget left by the last run (a scratch word). */
-  private remaining(): number {
-    this.views();
-    return this.f64[SCR_BUDGET / 8];
-  }
-
-  /** r1..r5 as 32-bit halves into the argument scratch words. */
-  private setArgs(a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number): void {
+  /** r1..r5 as 32-bit halves (missing ones 0) into the argument scratch words. */
+  private setArgs(...halves: number[]): void {
     const w = this.views();
-    const at = (SCR_ARG + 8) / 4;
-    w[at] = a; w[at + 1] = b; w[at + 2] = c; w[at + 3] = d;
-    // r3..r5 are usually 0: write them only when they are not, or were not (helper calls reuse the words).
-    const cache = this.cache;
-    if ((e | f | g | h | i | j) !== 0 || cache.argsDirty) {
-      w[at + 4] = e; w[at + 5] = f; w[at + 6] = g; w[at + 7] = h; w[at + 8] = i; w[at + 9] = j;
-      cache.argsDirty = (e | f | g | h | i | j) !== 0;
-    }
+    for (let i = 0; i < 10; i++) w[ARG1 + i] = halves[i] ?? 0;
+    // Zeroed again by the next enter().
+    this.cache.argsDirty = true;
   }
 
+  /**
+   * Run from the entry with the arguments in their scratch words: once
+   * (count 0) or `count` times inside the module (repeat). Leaves r0 and
+   * the remaining budget in their scratch words, and the views current.
+   */
+  private go(budget: number, count: number): void {
+    const bound = budget === this.lastBudget ? this.lastBound! : this.instance(budget);
+    const space = this.space;
+    const cache = this.cache;
+    if (cache.read !== undefined || cache.write !== undefined || cache.read2 !== undefined || cache.write2 !== undefined) this.validateCache();
+    this.runBudget = budget;
+    const clear = this.touchesStack || cache.stackDirty === true;
+    cache.stackDirty = false;
+    try {
+      if (count === 0) bound.run(budget, clear ? 1 : 0);
+      else bound.repeat(budget, clear ? 1 : 0, count);
+    } catch (err) {
+      if (err !== HALT) throw err;
+      // A helper (or a packet load) ended the run: r0 is in its word already, the budget in the global.
+      this.views();
+      this.f64[BUDGET_F64] = Number(bound.budget.value);
+      return;
+    }
+    // Only a helper can grow the memory (and every host call marks the argument words dirty).
+    if (cache.argsDirty === true && this.viewGeneration !== space.generation) this.views();
+  }
+
+  /**
+   * Instructions the latest run spent of `budget`. An int32 whenever the
+   * budget is one (the default is): a double-valued field would box a heap
+   * number into every CallResult.
+   */
+  private spent(budget: number): number {
+    const left = this.f64[BUDGET_F64];
+    return budget <= 0x7fffffff ? (budget - left) | 0 : budget - left;
+  }
+
+  /** r0 of the latest run as an unsigned bigint, from its scratch word. */
+  private r0(): bigint {
+    const w = this.i32;
+    const lo = w[R0_I32], hi = w[R0_I32 + 1];
+    if (hi === 0) return lo >= 0 && lo < SMALL.length ? SMALL[lo] : BigInt(lo >>> 0);
+    return this.u64[R0_I32 / 2];
+  }
 
   /** Typed views of the scratch words, renewed when the memory grows. */
   private views(): Int32Array {
     const space = this.space;
     if (this.viewGeneration !== space.generation) {
-      this.f64 = new Float64Array(space.memory.buffer, 0, SCR_BUDGET / 8 + 1);
+      this.f64 = new Float64Array(space.memory.buffer, 0, BUDGET_F64 + 1);
       this.i32 = new Int32Array(space.memory.buffer, 0, (SCR_ARG + 48) / 4);
+      this.u64 = new BigUint64Array(space.memory.buffer, 0, R0_I32 / 2 + 1);
       this.viewGeneration = space.generation;
     }
     return this.i32;
@@ -546,9 +629,22 @@ export class JitProgram implements PreparedProgram {
 
 const NO_ARGS: readonly number[] = Object.freeze([]);
 const NO_OPTIONS: { budget?: number } = Object.freeze({});
+/** The result memory of runs without input (a zero-length array cannot be written). */
+const NO_BYTES = new Uint8Array(0);
+/** Indices in the typed views of the scratch words (module constants: no import lookups in the hot path). */
+const ARG1 = (SCR_ARG + 8) / 4;
+const R0_I32 = SCR_R0 / 4;
+const BUDGET_F64 = SCR_BUDGET / 8;
+/** r0 values most programs return (verdicts, small counts), as bigints made once. */
+const SMALL: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
 
 function isSmallArg(v: number | bigint): boolean {
   return typeof v === 'number' && v >= 0 && v <= 0x7fffffff && Number.isInteger(v);
+}
+
+/** A number whose 64-bit value is its sign-extended low 32 bits, or a uint32 (the high half is then 0). */
+function isWord(v: number): boolean {
+  return (v | 0) === v || (v >>> 0) === v;
 }
 
 function checkBudget(b: number): number {

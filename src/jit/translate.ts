@@ -41,15 +41,39 @@ export interface TranslateOptions {
   readonly checkBudget?: boolean;
   /**
    * Helpers compiled into the module instead of called through the host
-   * (the hook for hot helpers: map lookups, ktime, prandom). The emitter
-   * finds r1..r5 in locals 1..5 and must leave the new r0 (i64) on the
-   * stack; it may use no other locals.
+   * (the hook for hot helpers: map lookups, ktime, prandom). See InlineHelper.
    */
   readonly inlineHelpers?: ReadonlyMap<number, InlineHelper>;
 }
 
-/** Emits a helper's body into the module (see TranslateOptions.inlineHelpers). */
-export type InlineHelper = (code: Code) => void;
+/**
+ * Emits a helper's body at a call site (see TranslateOptions.inlineHelpers).
+ * The emitter finds r1..r5 in locals 1..5 and must leave an i64 on the
+ * stack: the new r0, or INLINE_DECLINED, which sends this call to the host
+ * as an ordinary helper call (so an inline helper handles only the cases it
+ * is sure of, and the host raises the errors). It may use no locals; for
+ * more, it adds functions to the module with `site.func` and calls them.
+ */
+export type InlineHelper = (code: Code, site: InlineSite) => void;
+
+/** What an inline helper may add to the module it is emitted into. */
+export interface InlineSite {
+  /**
+   * Index of a module function built once per module for `key` (every call
+   * site shares it): `make` gives its type, extra locals and body.
+   */
+  func(key: string, make: () => InlineFunction): number;
+}
+
+export interface InlineFunction {
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
+  readonly locals: readonly (readonly [number, ValType])[];
+  readonly body: Code;
+}
+
+/** What an inline helper leaves on the stack to hand the call to the host (i64 minimum; no helper returns it). */
+export const INLINE_DECLINED = -(2n ** 63n);
 
 /** Above this many blocks a function uses the dispatcher (no deep recursion in the translator). */
 const MAX_STRUCTURED_BLOCKS = 4000;
@@ -206,23 +230,36 @@ export function translate(shape: ProgramShape, options: TranslateOptions = {}): 
   const carefulType = mb.type(Array<ValType>(12).fill(I64), REG_RESULTS);
   const entryWrapper = mb.declareFunc();
   const repeatWrapper = mb.declareFunc();
+  const inlineFuncs = new Map<string, number>();
+  const site: InlineSite = {
+    func(key, make) {
+      let f = inlineFuncs.get(key);
+      if (f === undefined) {
+        const def = make();
+        f = mb.declareFunc();
+        mb.defineFunc(f, { type: mb.type(def.params, def.results), locals: def.locals, body: def.body });
+        inlineFuncs.set(key, f);
+      }
+      return f;
+    },
+  };
   for (const [e, g] of shape.functions) {
-    const code = new FunctionEmitter(shape, g, funcIndex, options, 'normal', carefulIndex.get(e) ?? -1).emit();
+    const code = new FunctionEmitter(shape, g, funcIndex, options, 'normal', carefulIndex.get(e) ?? -1, site).emit();
     mb.defineFunc(funcIndex.get(e)!, { type: funcType, locals: LOCALS, body: code });
     if (check) {
-      const careful = new FunctionEmitter(shape, g, funcIndex, options, 'careful', -1).emit();
+      const careful = new FunctionEmitter(shape, g, funcIndex, options, 'careful', -1, site).emit();
       mb.defineFunc(carefulIndex.get(e)!, { type: carefulType, locals: CAREFUL_LOCALS, body: careful });
     }
   }
   mb.defineFunc(entryWrapper, {
-    type: mb.type([F64, I32], [I64]),
+    type: mb.type([F64, I32], []),
     locals: [[1, I64]],
     body: wrapper(funcIndex.get(0)!, shape.maxDepth),
   });
   mb.exportFunc('run', entryWrapper);
   mb.defineFunc(repeatWrapper, {
-    type: mb.type([F64, I32, I32], [I64]),
-    locals: [[1, I64]],
+    type: mb.type([F64, I32, I32], []),
+    locals: [],
     body: repeater(entryWrapper),
   });
   mb.exportFunc('repeat', repeatWrapper);
@@ -236,8 +273,9 @@ export function translate(shape: ProgramShape, options: TranslateOptions = {}): 
 }
 
 /**
- * run(budget, clear) -> r0, with r1..r5 in the argument scratch words: sets
- * up a run, zeroes the stacks when `clear`, and stores the remaining budget.
+ * run(budget, clear), with r1..r5 in the argument scratch words: sets up a
+ * run, zeroes the stacks when `clear`, and stores r0 and the remaining
+ * budget in their scratch words.
  * Two parameters only: the crossing from JavaScript costs per parameter.
  */
 function wrapper(entry: number, maxDepth: number): Code {
@@ -269,11 +307,14 @@ function wrapper(entry: number, maxDepth: number): Code {
   c.call(entry);
   for (let r = 0; r < 5; r++) c.op(Op.drop);
   c.localSet(L_R0);
+  // r0 goes to its scratch word, not back as an i64: JavaScript reads it as two halves (no BigInt per call).
+  c.i32(0);
+  c.localGet(L_R0);
+  c.mem(Op.i64_store, SCR_R0);
   c.i32(0);
   c.globalGet(G_BUDGET);
   c.op(Op.f64_convert_i64_s);
   c.mem(Op.f64_store, SCR_BUDGET);
-  c.localGet(L_R0);
   return c;
 }
 
@@ -322,17 +363,16 @@ function callbackEntry(shape: ProgramShape, funcIndex: ReadonlyMap<Ordinal, numb
 }
 
 /**
- * repeat(budget, clear, count) -> r0 of the last run: `count` runs
+ * repeat(budget, clear, count): `count` runs (r0 of the last in its word)
  * in a loop inside the module, as the kernel's BPF_PROG_TEST_RUN repeats a
  * program without returning to user space in between.
  */
 function repeater(run: number): Code {
   const c = new Code();
-  const L_COUNT = 2, L_R0 = 3;
+  const L_COUNT = 2;
   c.block(Op.loop);
   for (let i = 0; i < 2; i++) c.localGet(i);
   c.call(run);
-  c.localSet(L_R0);
   c.localGet(L_COUNT);
   c.i32(1);
   c.op(Op.i32_sub);
@@ -341,7 +381,6 @@ function repeater(run: number): Code {
   c.op(Op.i32_gt_s);
   c.brIf(0);
   c.op(Op.end);
-  c.localGet(L_R0);
   return c;
 }
 
@@ -384,6 +423,8 @@ class FunctionEmitter {
     /** careful: the twin counting one instruction at a time, entered at block G_STATE. */
     private readonly mode: 'normal' | 'careful',
     private readonly carefulFunc: number,
+    /** Where inline helpers add their module functions. */
+    private readonly site: InlineSite,
   ) {
     this.insns = shape.index.insns;
     this.verified = options.verified === true;
@@ -646,8 +687,18 @@ class FunctionEmitter {
       case 'call': {
         const inline = this.inlineHelpers?.get(insn.helper);
         if (inline !== undefined) {
-          inline(c);
+          inline(c, this.site);
+          c.localTee(L_T0);
+          c.i64(INLINE_DECLINED);
+          c.op(Op.i64_eq);
+          c.block(Op.if);
+          this.labels.push({ kind: 'if', node: -1 });
+          this.hostCall(pc, () => { c.i32(insn.helper); }, F_HELPER);
+          c.op(Op.else);
+          c.localGet(L_T0);
           c.localSet(0);
+          this.labels.pop();
+          c.op(Op.end);
         } else {
           this.hostCall(pc, () => { c.i32(insn.helper); }, F_HELPER);
         }

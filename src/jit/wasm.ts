@@ -35,10 +35,19 @@ export const Op = {
   prefix_fc: 0xfc,
 } as const;
 
-/** A growable byte buffer with LEB128 writers. */
+/**
+ * A growable byte buffer with LEB128 writers. The translator calls these
+ * methods tens of thousands of times per compile, mostly before V8 has
+ * optimized them, so each opcode is written by one call that stores into
+ * the buffer directly (few calls, no intermediate arrays).
+ */
 export class ByteWriter {
-  private buf = new Uint8Array(256);
+  protected buf: Uint8Array;
   length = 0;
+
+  constructor(initialSize = 256) {
+    this.buf = new Uint8Array(initialSize);
+  }
 
   byte(b: number): void {
     if (this.length === this.buf.length) this.grow(1);
@@ -52,26 +61,11 @@ export class ByteWriter {
   }
 
   u32(v: number): void {
-    v >>>= 0;
-    do {
-      let b = v & 0x7f;
-      v >>>= 7;
-      if (v !== 0) b |= 0x80;
-      this.byte(b);
-    } while (v !== 0);
+    this.opU32(-1, v);
   }
 
   s32(v: number): void {
-    v |= 0;
-    for (;;) {
-      const b = v & 0x7f;
-      v >>= 7;
-      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-        this.byte(b);
-        return;
-      }
-      this.byte(b | 0x80);
-    }
+    this.opS32(-1, v);
   }
 
   s64(v: bigint): void {
@@ -98,16 +92,85 @@ export class ByteWriter {
   }
 
   name(s: string): void {
-    const data = new TextEncoder().encode(s);
-    this.u32(data.length);
-    this.bytes(data);
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
+    if (!ascii) {
+      const data = new TextEncoder().encode(s);
+      this.u32(data.length);
+      this.bytes(data);
+      return;
+    }
+    this.u32(s.length);
+    if (this.length + s.length > this.buf.length) this.grow(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
   }
 
+  /** A copy of the bytes written. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
   }
 
-  private grow(extra: number): void {
+  /** The bytes written, without a copy (valid until the next write). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /**
+   * Reserve a 5-byte u32 to fill in later with patchU32 (a section's or a
+   * function body's size, known once it is written). Padded LEB128 is
+   * valid wherever a u32 is.
+   */
+  reserveU32(): number {
+    if (this.length + 5 > this.buf.length) this.grow(5);
+    const at = this.length;
+    this.length += 5;
+    return at;
+  }
+
+  patchU32(at: number, v: number): void {
+    const buf = this.buf;
+    for (let i = 0; i < 4; i++) {
+      buf[at + i] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[at + 4] = v;
+  }
+
+  /** Opcode `o` (none when negative) then unsigned LEB128 `v`. */
+  protected opU32(o: number, v: number): void {
+    if (this.length + 6 > this.buf.length) this.grow(6);
+    const buf = this.buf;
+    let n = this.length;
+    if (o >= 0) buf[n++] = o;
+    v >>>= 0;
+    while (v >= 0x80) {
+      buf[n++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[n++] = v;
+    this.length = n;
+  }
+
+  /** Opcode `o` (none when negative) then signed LEB128 `v`. */
+  protected opS32(o: number, v: number): void {
+    if (this.length + 6 > this.buf.length) this.grow(6);
+    const buf = this.buf;
+    let n = this.length;
+    if (o >= 0) buf[n++] = o;
+    v |= 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        buf[n++] = b;
+        break;
+      }
+      buf[n++] = b | 0x80;
+    }
+    this.length = n;
+  }
+
+  protected grow(extra: number): void {
     const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + extra));
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
@@ -117,58 +180,54 @@ export class ByteWriter {
 /** Code of one function body: instructions with typed immediates. */
 export class Code extends ByteWriter {
   op(o: number): void {
-    this.byte(o);
+    if (this.length === this.buf.length) this.grow(1);
+    this.buf[this.length++] = o;
   }
   localGet(i: number): void {
-    this.byte(Op.local_get);
-    this.u32(i);
+    this.opU32(Op.local_get, i);
   }
   localSet(i: number): void {
-    this.byte(Op.local_set);
-    this.u32(i);
+    this.opU32(Op.local_set, i);
   }
   localTee(i: number): void {
-    this.byte(Op.local_tee);
-    this.u32(i);
+    this.opU32(Op.local_tee, i);
   }
   globalGet(i: number): void {
-    this.byte(Op.global_get);
-    this.u32(i);
+    this.opU32(Op.global_get, i);
   }
   globalSet(i: number): void {
-    this.byte(Op.global_set);
-    this.u32(i);
+    this.opU32(Op.global_set, i);
   }
   i32(v: number): void {
-    this.byte(Op.i32_const);
-    this.s32(v);
+    this.opS32(Op.i32_const, v);
   }
   i64(v: bigint | number): void {
+    if (typeof v === 'number' && (v | 0) === v) {
+      this.opS32(Op.i64_const, v);
+      return;
+    }
     this.byte(Op.i64_const);
-    if (typeof v === 'number' && (v | 0) === v) this.s32(v);
-    else this.s64(BigInt(v));
+    this.s64(BigInt(v));
   }
   /** A load or store with its memarg (alignment hint 0: eBPF accesses may be unaligned). */
   mem(o: number, offset = 0): void {
-    this.byte(o);
-    this.u32(0);
-    this.u32(offset);
+    if (this.length + 7 > this.buf.length) this.grow(7);
+    this.buf[this.length++] = o;
+    this.opU32(0, offset);
   }
   call(f: number): void {
-    this.byte(Op.call);
-    this.u32(f);
+    this.opU32(Op.call, f);
   }
   br(depth: number): void {
-    this.byte(Op.br);
-    this.u32(depth);
+    this.opU32(Op.br, depth);
   }
   brIf(depth: number): void {
-    this.byte(Op.br_if);
-    this.u32(depth);
+    this.opU32(Op.br_if, depth);
   }
   block(o: typeof Op.block | typeof Op.loop | typeof Op.if, type: number = VOID): void {
-    this.byte(o);
-    this.byte(type);
+    if (this.length + 2 > this.buf.length) this.grow(2);
+    this.buf[this.length++] = o;
+    this.buf[this.length++] = type;
   }
   /** memory.fill (dest, value, length on the stack). */
   memoryFill(): void {
@@ -255,86 +314,150 @@ export class ModuleBuilder {
     this.exports.push({ name, kind: 3, index });
   }
 
+  /**
+   * The module's bytes. One pass into one buffer sized up front, with the
+   * LEB128 writer and the section bookkeeping inline: this runs once per
+   * compile, in a fresh process before V8 has compiled any of it, where
+   * every distinct function called costs more than the work itself.
+   */
   encode(): Uint8Array {
-    const out = new ByteWriter();
-    out.bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
-    const section = (id: number, fill: (w: ByteWriter) => void): void => {
-      const w = new ByteWriter();
-      fill(w);
-      out.byte(id);
-      out.u32(w.length);
-      out.bytes(w.finish());
+    const types = this.types, imports = this.importFuncs, funcs = this.funcs, globals = this.globals, exports = this.exports;
+    const memory = this.memoryImport;
+    // Upper bound: 5-byte sizes and counts, 3 UTF-8 bytes per name character, bodies as they are.
+    let size = 128 + (memory === undefined ? 0 : 3 * (memory.module.length + memory.name.length) + 16);
+    for (const t of types) size += t.params.length + t.results.length + 11;
+    for (const f of imports) size += 3 * (f.module.length + f.name.length) + 16;
+    for (const f of funcs) size += (f === undefined ? 0 : f.body.length + 6 * f.locals.length) + 16;
+    size += 16 * globals.length;
+    for (const e of exports) size += 3 * e.name.length + 16;
+    const out = new Uint8Array(size);
+    out.set(MAGIC);
+    let n = MAGIC.length;
+    let section = 0;
+    /** Unsigned LEB128 of v at n. */
+    const u32 = (v: number): void => {
+      v >>>= 0;
+      while (v >= 0x80) {
+        out[n++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      out[n++] = v;
     };
-    section(1, (w) => {
-      w.u32(this.types.length);
-      for (const t of this.types) {
-        w.byte(0x60);
-        w.u32(t.params.length);
-        for (const p of t.params) w.byte(p);
-        w.u32(t.results.length);
-        for (const r of t.results) w.byte(r);
+    /** A u32 padded to five bytes at `at` (a size known once its contents are written). */
+    const patch = (at: number, v: number): void => {
+      for (let i = 0; i < 4; i++, v >>>= 7) out[at + i] = (v & 0x7f) | 0x80;
+      out[at + 4] = v;
+    };
+    const name = (s: string): void => {
+      let ascii = true;
+      for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
+      if (!ascii) {
+        const utf8 = new TextEncoder().encode(s);
+        u32(utf8.length);
+        out.set(utf8, n);
+        n += utf8.length;
+        return;
       }
-    });
-    section(2, (w) => {
-      w.u32(this.importFuncs.length + (this.memoryImport ? 1 : 0));
-      if (this.memoryImport) {
-        w.name(this.memoryImport.module);
-        w.name(this.memoryImport.name);
-        w.byte(0x02);
-        w.byte(0x00); // limits: minimum only
-        w.u32(0);
+      u32(s.length);
+      for (let i = 0; i < s.length; i++) out[n++] = s.charCodeAt(i);
+    };
+    for (let id = 1; id <= 10; id++) {
+      if (id === 4 || id === 5 || id === 8 || id === 9 || (id === 6 && globals.length === 0)) continue;
+      out[n++] = id;
+      section = n;
+      n += 5;
+      switch (id) {
+        case 1:
+          u32(types.length);
+          for (const t of types) {
+            out[n++] = 0x60;
+            u32(t.params.length);
+            for (const p of t.params) out[n++] = p;
+            u32(t.results.length);
+            for (const r of t.results) out[n++] = r;
+          }
+          break;
+        case 2:
+          u32(imports.length + (memory === undefined ? 0 : 1));
+          if (memory !== undefined) {
+            name(memory.module);
+            name(memory.name);
+            out[n++] = 0x02;
+            out[n++] = 0x00; // limits: minimum only
+            out[n++] = 0x00;
+          }
+          for (const f of imports) {
+            name(f.module);
+            name(f.name);
+            out[n++] = 0x00;
+            u32(f.type);
+          }
+          break;
+        case 3:
+          u32(funcs.length);
+          for (const f of funcs) u32(defined(f).type);
+          break;
+        case 6:
+          u32(globals.length);
+          for (const g of globals) {
+            out[n++] = g.type;
+            out[n++] = g.mutable ? 1 : 0;
+            if (g.type === F64 || (g.init | 0) !== g.init) {
+              // Rare: written through a ByteWriter.
+              const w = new ByteWriter(16);
+              if (g.type === F64) { w.byte(0x44); w.f64(g.init); } else { w.byte(g.type === I32 ? Op.i32_const : Op.i64_const); w.s64(BigInt(g.init)); }
+              out.set(w.view(), n);
+              n += w.length;
+            } else {
+              out[n++] = g.type === I32 ? Op.i32_const : Op.i64_const;
+              // Signed LEB128 of a 32-bit value.
+              let v = g.init | 0;
+              for (;;) {
+                const byte = v & 0x7f;
+                v >>= 7;
+                if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+                  out[n++] = byte;
+                  break;
+                }
+                out[n++] = byte | 0x80;
+              }
+            }
+            out[n++] = Op.end;
+          }
+          break;
+        case 7:
+          u32(exports.length);
+          for (const e of exports) {
+            name(e.name);
+            out[n++] = e.kind;
+            u32(e.index);
+          }
+          break;
+        case 10:
+          u32(funcs.length);
+          for (const f of funcs) {
+            const d = defined(f);
+            const body = n;
+            n += 5;
+            u32(d.locals.length);
+            for (const [count, t] of d.locals) {
+              u32(count);
+              out[n++] = t;
+            }
+            out.set(d.body.view(), n);
+            n += d.body.length;
+            out[n++] = Op.end;
+            patch(body, n - body - 5);
+          }
+          break;
       }
-      for (const f of this.importFuncs) {
-        w.name(f.module);
-        w.name(f.name);
-        w.byte(0x00);
-        w.u32(f.type);
-      }
-    });
-    section(3, (w) => {
-      w.u32(this.funcs.length);
-      for (const f of this.funcs) w.u32(defined(f).type);
-    });
-    if (this.globals.length > 0) {
-      section(6, (w) => {
-        w.u32(this.globals.length);
-        for (const g of this.globals) {
-          w.byte(g.type);
-          w.byte(g.mutable ? 1 : 0);
-          if (g.type === I32) { w.byte(Op.i32_const); w.s32(g.init); }
-          else if (g.type === I64) { w.byte(Op.i64_const); w.s64(BigInt(g.init)); }
-          else { w.byte(0x44); w.f64(g.init); }
-          w.byte(Op.end);
-        }
-      });
+      patch(section, n - section - 5);
     }
-    section(7, (w) => {
-      w.u32(this.exports.length);
-      for (const e of this.exports) {
-        w.name(e.name);
-        w.byte(e.kind);
-        w.u32(e.index);
-      }
-    });
-    section(10, (w) => {
-      w.u32(this.funcs.length);
-      for (const f of this.funcs) {
-        const d = defined(f);
-        const body = new ByteWriter();
-        body.u32(d.locals.length);
-        for (const [n, t] of d.locals) {
-          body.u32(n);
-          body.byte(t);
-        }
-        body.bytes(d.body.finish());
-        body.byte(Op.end);
-        w.u32(body.length);
-        w.bytes(body.finish());
-      }
-    });
-    return out.finish();
+    return out.slice(0, n);
   }
 }
+
+const MAGIC = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
 function defined(f: FunctionDef | undefined): FunctionDef {
   if (f === undefined) throw new Error('function declared but never defined');

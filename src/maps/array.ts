@@ -1,6 +1,7 @@
 import type { Region } from '../vm/index.js';
 import { ERR, MapDefinitionError } from './errors.js';
 import { MAP_FLAG, roundUp8, UPDATE } from './flags.js';
+import type { MapLayout } from './layout.js';
 import { VmMap, type MapContext, type MapDefinition } from './map.js';
 
 /**
@@ -35,6 +36,12 @@ export class ArrayMap extends VmMap {
 
   get size(): number {
     return this.maxEntries;
+  }
+
+  /** Where code generators find the values (per-CPU arrays have none: their lookups depend on the current CPU). */
+  get layout(): MapLayout | undefined {
+    if (this.percpu) return undefined;
+    return { kind: 'array', handle: this.handle, valueSize: this.valueSize, maxEntries: this.maxEntries, values: this.values.start, slotSize: this.slotSize };
   }
 
   lookupAddr(keyAddr: number): number {

@@ -1,16 +1,19 @@
 import type { Region } from '../vm/index.js';
 import { ERR, MapDefinitionError } from './errors.js';
 import { MAP_FLAG, roundUp8, UPDATE } from './flags.js';
-import { keyRep, type KeyRep } from './key.js';
+import { HashTable } from './hash-table.js';
+import type { MapLayout } from './layout.js';
 import { VmMap, type MapContext, type MapDefinition } from './map.js';
 
 /**
  * HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH. Values live in one
- * region of fixed slots (as the kernel preallocates them); a JS Map from the
- * encoded key to the slot index is the hash table, so a lookup is one
- * Map.get. LRU maps keep the Map in recency order (a lookup moves the key to
- * the end) and evict the oldest key when full, where the kernel's
- * approximate LRU also evicts.
+ * region of fixed slots (as the kernel preallocates them); the index from
+ * key to slot is a hash table in the same linear memory (hash-table.ts), so
+ * code compiled into the JIT's module can look keys up and insert them
+ * without leaving WebAssembly (see `layout`). Iteration follows insertion
+ * order. LRU maps keep recency order instead (a lookup moves the key to the
+ * end) and evict the oldest key when full, where the kernel's approximate
+ * LRU also evicts.
  */
 export class HashMap extends VmMap {
   readonly percpu: boolean;
@@ -20,10 +23,7 @@ export class HashMap extends VmMap {
   /** Bytes of one slot (all CPUs). */
   readonly slotSize: number;
   readonly values: Region;
-  private readonly index = new Map<KeyRep, number>();
-  private readonly slotKeys: (Uint8Array | undefined)[];
-  private readonly free: Int32Array;
-  private freeTop: number;
+  readonly table: HashTable;
 
   constructor(def: MapDefinition, ctx: MapContext) {
     const percpu = def.type === 'percpu_hash' || def.type === 'lru_percpu_hash';
@@ -40,10 +40,7 @@ export class HashMap extends VmMap {
     this.values = ctx.space.map(`map:${def.name}:values`, this.slotSize * def.maxEntries, {
       writable: (def.flags & MAP_FLAG.RDONLY_PROG) === 0,
     });
-    this.slotKeys = new Array<Uint8Array | undefined>(def.maxEntries);
-    this.free = new Int32Array(def.maxEntries);
-    for (let i = 0; i < def.maxEntries; i++) this.free[i] = def.maxEntries - 1 - i;
-    this.freeTop = def.maxEntries;
+    this.table = new HashTable(ctx.space, def.name, def.keySize, def.maxEntries);
   }
 
   override get hostValueSize(): number {
@@ -51,25 +48,29 @@ export class HashMap extends VmMap {
   }
 
   get size(): number {
-    return this.index.size;
+    return this.table.count;
+  }
+
+  /**
+   * Where code generators find a plain hash map's table and values (the
+   * per-CPU and LRU kinds have none: their lookups depend on the current
+   * CPU or reorder the table, so they stay on the host).
+   */
+  get layout(): MapLayout | undefined {
+    if (this.percpu || this.lru) return undefined;
+    return { kind: 'hash', handle: this.handle, keySize: this.keySize, valueSize: this.valueSize, values: this.values.start, slotSize: this.slotSize, table: this.table.layout() };
   }
 
   lookupAddr(keyAddr: number): number {
-    const sp = this.space;
-    const k = keyRep(sp.bytes, sp.view, keyAddr, this.keySize);
-    const s = this.index.get(k);
-    if (s === undefined) return 0;
-    if (this.lru) {
-      this.index.delete(k);
-      this.index.set(k, s);
-    }
+    const s = this.table.find(keyAddr);
+    if (s < 0) return 0;
+    if (this.lru) this.table.touch(s);
     return this.values.start + s * this.slotSize + (this.percpu ? this.ctx.cpu() * this.stride : 0);
   }
 
   protected override hostLocate(keyAddr: number): number {
-    const sp = this.space;
-    const s = this.index.get(keyRep(sp.bytes, sp.view, keyAddr, this.keySize));
-    return s === undefined ? 0 : this.values.start + s * this.slotSize;
+    const s = this.table.find(keyAddr);
+    return s < 0 ? 0 : this.values.start + s * this.slotSize;
   }
 
   protected override readHostValue(addr: number): Uint8Array {
@@ -79,30 +80,23 @@ export class HashMap extends VmMap {
   /** Find or make the slot for a key: its index, or -errno. */
   private upsert(keyAddr: number, flags: number): number {
     if (((flags & ~UPDATE.F_LOCK) >>> 0) > UPDATE.EXIST || (flags & UPDATE.F_LOCK) !== 0) return -ERR.EINVAL;
-    const sp = this.space;
-    const k = keyRep(sp.bytes, sp.view, keyAddr, this.keySize);
-    const s = this.index.get(k);
-    if (s !== undefined) {
+    const t = this.table;
+    const p = t.probe(keyAddr);
+    if (p >= 0) {
       if (flags === UPDATE.NOEXIST) return -ERR.EEXIST;
-      if (this.lru) {
-        this.index.delete(k);
-        this.index.set(k, s);
-      }
-      return s;
+      if (this.lru) t.touch(p);
+      return p;
     }
     if (flags === UPDATE.EXIST) return -ERR.ENOENT;
-    let slot: number;
-    if (this.freeTop > 0) slot = this.free[--this.freeTop];
-    else if (this.lru) {
-      const oldest = this.index.entries().next().value as [KeyRep, number];
-      this.index.delete(oldest[0]);
-      slot = oldest[1];
-    } else return -ERR.E2BIG;
-    this.index.set(k, slot);
-    this.slotKeys[slot] = sp.bytes.slice(keyAddr, keyAddr + this.keySize);
+    let slot = t.insert(keyAddr, ~p);
+    if (slot < 0) {
+      if (!this.lru) return -ERR.E2BIG;
+      t.remove(t.oldest());
+      slot = t.insert(keyAddr, ~t.probe(keyAddr));
+    }
     if (this.percpu) {
       const a = this.values.start + slot * this.slotSize;
-      sp.bytes.fill(0, a, a + this.slotSize);
+      this.space.bytes.fill(0, a, a + this.slotSize);
     }
     return slot;
   }
@@ -123,29 +117,18 @@ export class HashMap extends VmMap {
   }
 
   deleteAddr(keyAddr: number): number {
-    const sp = this.space;
-    const k = keyRep(sp.bytes, sp.view, keyAddr, this.keySize);
-    const s = this.index.get(k);
-    if (s === undefined) return -ERR.ENOENT;
-    this.index.delete(k);
-    this.slotKeys[s] = undefined;
-    this.free[this.freeTop++] = s;
+    const s = this.table.find(keyAddr);
+    if (s < 0) return -ERR.ENOENT;
+    this.table.remove(s);
     return 0;
   }
 
   *keys(): IterableIterator<Uint8Array> {
-    for (const s of [...this.index.values()]) {
-      const k = this.slotKeys[s];
-      if (k !== undefined) yield k.slice();
-    }
+    for (const s of this.table.slots()) if (this.table.live(s)) yield this.table.keyAt(s);
   }
 
   /** Remove every entry. */
   clear(): void {
-    for (const s of this.index.values()) {
-      this.slotKeys[s] = undefined;
-      this.free[this.freeTop++] = s;
-    }
-    this.index.clear();
+    this.table.clear();
   }
 }

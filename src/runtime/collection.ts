@@ -6,9 +6,11 @@ import {
 } from '../helpers/index.js';
 import type { Insn } from '../isa/index.js';
 import {
-  ArrayMap, createVmMap, dumpMap, MapDefinitionError, MapOfMaps, ProgArrayMap, RingBufMap, TypedMap,
+  ArrayMap, createVmMap, dumpMap, HashMap, MapDefinitionError, MapOfMaps, ProgArrayMap, RingBufMap, TypedMap,
   type DumpedEntry, type MapContext, type VmMap,
 } from '../maps/index.js';
+import { inlineMapHelpers } from '../jit/inline-maps.js';
+import type { MapLayout } from '../maps/layout.js';
 import { SkbContext, XdpContext } from '../progtypes/index.js';
 import { AddressSpace, HelperArgumentError, prepare, resolveEngine, type Engine, type Helper, type Region } from '../vm/index.js';
 import { RuntimeLoadError } from './errors.js';
@@ -95,12 +97,25 @@ export class VmCollection {
       mapAt: (addr) => this.byHandlePage.get(addr),
       ringbufs: this.ringbufs,
     };
+    // The JIT runs lookups and updates of these maps inside its module (keys and values
+    // on the stack or in map values, which stay mapped); any other pointer goes to the host.
+    const layouts: MapLayout[] = [];
+    const readable: Region[] = [];
+    for (const m of this.maps.values()) {
+      if (!(m instanceof HashMap || m instanceof ArrayMap)) continue;
+      const l = m.layout;
+      if (l !== undefined) layouts.push(l);
+      readable.push(m.values);
+    }
+    const inlineHelpers = this.engine === 'jit' ? inlineMapHelpers(layouts, readable) : undefined;
     const wanted = opts.programs === undefined ? undefined : new Set(opts.programs);
     for (const [name, ps] of spec.programs) {
       if (wanted !== undefined && !wanted.has(name)) continue;
       const insns = this.relocate(ps);
       const helpers = this.helpersFor(host, ps, insns);
-      const prepared = prepare(insns, { helpers, space: this.space, budget: opts.budget, engine: this.engine });
+      // Only programs that call them get them: others keep sharing modules with plain compiles.
+      const inline = inlineHelpers !== undefined && insns.some((i) => i.kind === 'call' && inlineHelpers.has(i.helper)) ? inlineHelpers : undefined;
+      const prepared = prepare(insns, { helpers, space: this.space, budget: opts.budget, engine: this.engine, inlineHelpers: inline });
       const p = new VmProgram(this, ps, this.byId.length + 1, insns, prepared);
       this.byId.push(p);
       this.programs.set(name, p);

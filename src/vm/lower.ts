@@ -86,6 +86,91 @@ export interface Lowered {
 export const NREGS = 11;
 
 /**
+ * The checks lower() makes, without lowering: throws the VmProgramError
+ * lower() would for what cannot run (a jump or call outside the program or
+ * into the second slot of a 64-bit immediate load, a register number out
+ * of range, an unknown operation). The JIT validates with it. `at` is
+ * slotIndex(insns). Plain functions, no closures per instruction: this
+ * runs on every compile, mostly before V8 has optimized anything.
+ */
+export function validateProgram(insns: readonly Insn[], at: readonly number[]): void {
+  const n = insns.length;
+  const slots = at[n];
+  // Only the second slots of 64-bit immediate loads are not instruction starts.
+  let seconds: Uint8Array | undefined;
+  for (let k = 0; k < n; k++) {
+    if (insns[k].kind === 'lddw') (seconds ??= new Uint8Array(slots + 1))[at[k] + 1] = 1;
+  }
+  for (let k = 0; k < n; k++) checkInsn(insns[k], at[k], slots, seconds);
+}
+
+function checkInsn(insn: Insn, pc: number, slots: number, seconds: Uint8Array | undefined): void {
+  switch (insn.kind) {
+    case 'alu':
+      if (!ALU_ORDER.includes(insn.op)) throw new VmProgramError(pc, `unknown ALU operation ${insn.op}`);
+      checkReg(insn.dst, pc);
+      if (typeof insn.src === 'number') checkReg(insn.src, pc);
+      return;
+    case 'neg': case 'endian': case 'st': case 'callx':
+      checkReg(insn.dst, pc);
+      return;
+    case 'movsx':
+      if (insn.width !== 64 && insn.bits !== 8 && insn.bits !== 16) throw new VmProgramError(pc, '32-bit movsx from 32 bits');
+      checkReg(insn.dst, pc);
+      checkReg(insn.src, pc);
+      return;
+    case 'lddw':
+      if (insn.pseudo === 'func') checkTarget(pc, Number(BigInt.asIntN(32, insn.imm)), slots, seconds);
+      checkReg(insn.dst, pc);
+      return;
+    case 'ldabs':
+      return;
+    case 'ldind':
+      checkReg(insn.src, pc);
+      return;
+    case 'ldx':
+      if (insn.signExtend && insn.size === 8) throw new VmProgramError(pc, 'sign-extending 8-byte load');
+      checkReg(insn.dst, pc);
+      checkReg(insn.src, pc);
+      return;
+    case 'stx':
+      checkReg(insn.dst, pc);
+      checkReg(insn.src, pc);
+      return;
+    case 'atomic':
+      if (insn.op !== 'load_acquire' && insn.op !== 'store_release' && insn.size !== 4 && insn.size !== 8) {
+        throw new VmProgramError(pc, `atomic ${insn.op} of size ${insn.size}`);
+      }
+      checkReg(insn.dst, pc);
+      checkReg(insn.src, pc);
+      return;
+    case 'jmp':
+      if (!JMP_ORDER.includes(insn.cond)) throw new VmProgramError(pc, `unknown jump condition ${insn.cond}`);
+      checkReg(insn.dst, pc);
+      if (typeof insn.src === 'number') checkReg(insn.src, pc);
+      checkTarget(pc, insn.off, slots, seconds);
+      return;
+    case 'ja': case 'may_goto': case 'call_local':
+      checkTarget(pc, insn.off, slots, seconds);
+      return;
+    case 'call': case 'call_kfunc': case 'exit':
+      return;
+    default:
+      throw new VmProgramError(pc, `unknown instruction kind ${(insn as { kind: unknown }).kind as string}`);
+  }
+}
+
+function checkReg(r: unknown, pc: number): void {
+  if (!(typeof r === 'number' && Number.isInteger(r) && r >= 0 && r <= 10)) throw new VmProgramError(pc, `invalid register ${String(r)}`);
+}
+
+function checkTarget(pc: number, off: number, slots: number, seconds: Uint8Array | undefined): void {
+  const t = pc + 1 + off;
+  if (!Number.isInteger(off) || t < 0 || t >= slots) throw new VmProgramError(pc, `jump target ${t} is outside the program (0..${slots - 1})`);
+  if (seconds !== undefined && seconds[t] === 1) throw new VmProgramError(pc, `jump into the second slot of the 64-bit immediate load at ${t - 1}`);
+}
+
+/**
  * Lower a program. Throws VmProgramError for what cannot run: a jump or call
  * outside the program or into the second slot of a 64-bit immediate load, a
  * register number out of range.

@@ -1,4 +1,5 @@
 import { decode, type Insn } from '../isa/index.js';
+import type { InlineHelper } from '../jit/translate.js';
 import type { Engine, PreparedProgram } from './engine.js';
 import { VmConfigError } from './errors.js';
 import type { HelperTable } from './helpers.js';
@@ -30,6 +31,12 @@ export interface VmOptions {
    * in bounds run without the region check. See VerifiedFacts.
    */
   readonly verified?: VerifiedFacts;
+  /**
+   * Helpers the JIT compiles into its module (see InlineHelper; a runtime
+   * collection's map lookups and updates). The interpreter ignores them:
+   * its helper table must still hold every helper.
+   */
+  readonly inlineHelpers?: ReadonlyMap<number, InlineHelper>;
 }
 
 export interface RunOptions {
