@@ -202,26 +202,23 @@ function bucketOf(c: Code, m: HashLayout, word: (i: number) => void): void {
     c.op(Op.i32_xor);
     c.i32(KEY_HASH.m1 | 0);
     c.op(Op.i32_mul);
-    c.localTee(L_H);
-    c.localGet(L_H);
-    c.i32(15);
-    c.op(Op.i32_shr_u);
-    c.op(Op.i32_xor);
+    xorShift(c, 15);
   }
-  c.localTee(L_H);
-  c.localGet(L_H);
-  c.i32(16);
-  c.op(Op.i32_shr_u);
-  c.op(Op.i32_xor);
+  xorShift(c, 16);
   c.i32(KEY_HASH.m2 | 0);
   c.op(Op.i32_mul);
-  c.localTee(L_H);
-  c.localGet(L_H);
-  c.i32(13);
-  c.op(Op.i32_shr_u);
-  c.op(Op.i32_xor);
+  xorShift(c, 13);
   c.i32(m.table.mask);
   c.op(Op.i32_and);
+}
+
+/** h ^= h >>> bits, on the value at the top of the stack (L_H is scratch). */
+function xorShift(c: Code, bits: number): void {
+  c.localTee(L_H);
+  c.localGet(L_H);
+  c.i32(bits);
+  c.op(Op.i32_shr_u);
+  c.op(Op.i32_xor);
 }
 
 /**

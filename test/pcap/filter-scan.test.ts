@@ -6,29 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prepareCbpf, type SockFilter } from '../../src/cbpf/index.js';
-import { filterPcapRecords, generatePackets, LINKTYPE, PcapError, pcapFileHeader, PcapWriter, type PcapFileHeader } from '../../src/pcap/index.js';
+import { filterPcapRecords, generatePackets, LINKTYPE, PcapError, pcapFileHeader, writePcap, type PcapFileHeader } from '../../src/pcap/index.js';
 import { compileFilter } from '../../src/pcap/filter/index.js';
-// Not (yet) re-exported by src/pcap/index.ts.
-import { compilePcapRecordCompactor, compilePcapRecordFilter } from '../../src/pcap/filter-scan.js';
+import { compilePcapRecordCompactor, compilePcapRecordFilter } from '../../src/pcap/index.js';
 
 const EXPRS = ['ip and tcp port 80', 'udp', 'vlan and ip', 'net 10.0.0.0/8', 'tcp[tcpflags] & tcp-syn != 0', 'ip6 and udp port 53',
   'host 10.0.0.1 or arp', 'len > 300', 'greater 100 and less 1000', 'ether[0] & 1 = 1', 'ip[8] < 64'];
 
 function capture(opts: { bigEndian?: boolean; nano?: boolean; snaplen?: number; count?: number }): Uint8Array {
-  const w = new PcapWriter({ bigEndian: opts.bigEndian, precision: opts.nano ? 'nano' : 'micro', snaplen: opts.snaplen });
-  const parts = [w.header()];
-  let i = 0;
-  for (const p of generatePackets(1234, opts.count ?? 1500, LINKTYPE.EN10MB)) {
-    parts.push(w.packet({ data: p.data, wirelen: p.wirelen, timestamp: { seconds: 1_700_000_000 + i, fraction: i * 7, unitsPerSecond: opts.nano ? 1e9 : 1e6 } }));
-    i++;
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  const packets = [...generatePackets(1234, opts.count ?? 1500, LINKTYPE.EN10MB)].map((p, i) => ({
+    data: p.data, wirelen: p.wirelen, timestamp: { seconds: 1_700_000_000 + i, fraction: i * 7, unitsPerSecond: opts.nano ? 1e9 : 1e6 },
+  }));
+  return writePcap(packets, { bigEndian: opts.bigEndian, precision: opts.nano ? 'nano' : 'micro', snaplen: opts.snaplen });
 }
 
 /** Every accepted record offset over the whole buffer, with a small `matches` so scans resume often. */
