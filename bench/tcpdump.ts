@@ -17,7 +17,10 @@
  * both timed. Outputs of -w are compared byte for byte with tcpdump's.
  * A second table times the filter engines in-process on the first 100,000
  * packets (ns per packet): the classic filter compiled to JavaScript, the
- * cBPF interpreter, and the converted eBPF on the VM's interpreter and JIT.
+ * cBPF interpreter, and the eBPF lowering (cbpfToEbpfDirect) on the VM's
+ * interpreter and JIT, given one packet at a time (EbpfFilter.run copies
+ * it in) and as tcpdump -r runs it (chunks copied into the VM's memory,
+ * the walk over records and the filter one eBPF program: EbpfRecordWalk).
  *
  * NODE_EXTRA_CA_CERTS, which some machines set (sandboxes behind a TLS
  * proxy; this one does), makes Node 20 read and parse that CA bundle while
@@ -32,6 +35,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EbpfFilter, prepareCbpf, type SockFilter } from '../src/cbpf/index.js';
 import { generatePackets, pcapFileHeader, PcapWriter, scanPcapRecords } from '../src/pcap/index.js';
+import { recordSnaplen, vmPcapRecordFilter } from '../src/pcap/filter-scan.js';
+import { EbpfRecordWalk } from '../src/cbpf/ebpf-record-walk.js';
 import { compileFilter } from '../src/pcap/filter/index.js';
 import { compile } from '../src/jit/index.js';
 import { registerEngine, type Engine } from '../src/vm/index.js';
@@ -174,17 +179,45 @@ if (CA_CERTS !== undefined) {
 const buf = new Uint8Array(readFileSync(small));
 const header = pcapFileHeader(buf)!;
 type Run = (b: Uint8Array, start: number, caplen: number, wirelen: number) => number;
-const engines: { name: string; make: (f: SockFilter[]) => Run }[] = [
-  { name: 'cbpf->js', make: (f) => { const p = prepareCbpf(f); return (b, s, c, w) => p.run(b, s, c, w); } },
-  { name: 'cbpf interp', make: (f) => { const p = prepareCbpf(f, { compile: false }); return (b, s, c, w) => p.run(b, s, c, w); } },
+/** A whole walk over the buffer: how many records, how many accepted. */
+type Walk = () => { count: number; matched: number };
+const perPacket = (run: Run): Walk => () => {
+  let matched = 0;
+  const { count } = scanPcapRecords(buf, 24, buf.length, header, (rec, caplen, wirelen) => {
+    if (run(buf, rec + 16, caplen, wirelen) !== 0) matched++;
+  });
+  return { count, matched };
+};
+/** As tcpdump -r --engine E walks a file: 256 KiB chunks copied into the VM's memory, the walk and filter one eBPF program. */
+const inMemory = (f: SockFilter[], engine: Engine): Walk => {
+  const e = new EbpfRecordWalk(f, engine, { bigEndian: !header.littleEndian, snaplen: recordSnaplen(header) });
+  if (e.engine !== engine) throw new Error(`engine ${engine} not registered`);
+  const scan = vmPcapRecordFilter(e, header);
+  const matches = new Int32Array(4096);
+  return () => {
+    let count = 0, matched = 0;
+    for (let pos = 24; pos < buf.length;) {
+      const r = scan(buf, pos, Math.min(buf.length, pos + (256 << 10)), matches);
+      if (r.next === pos) break;
+      count += r.count;
+      matched += r.matched;
+      pos = r.next;
+    }
+    return { count, matched };
+  };
+};
+const engines: { name: string; make: (f: SockFilter[]) => Walk }[] = [
+  { name: 'cbpf->js', make: (f) => { const p = prepareCbpf(f); return perPacket((b, s, c, w) => p.run(b, s, c, w)); } },
+  { name: 'cbpf interp', make: (f) => { const p = prepareCbpf(f, { compile: false }); return perPacket((b, s, c, w) => p.run(b, s, c, w)); } },
   ...(['interp', 'jit'] as Engine[]).map((engine) => ({
     name: `ebpf ${engine}`,
     make: (f: SockFilter[]) => {
       const e = new EbpfFilter(f, engine);
       if (e.engine !== engine) throw new Error(`engine ${engine} not registered`);
-      return (b: Uint8Array, s: number, c: number, w: number) => e.run(b, s, c, w);
+      return perPacket((b: Uint8Array, s: number, c: number, w: number) => e.run(b, s, c, w));
     },
   })),
+  ...(['interp', 'jit'] as Engine[]).map((engine) => ({ name: `${engine} chunks`, make: (f: SockFilter[]) => inMemory(f, engine) })),
 ];
 console.log(`\nengines, ns per packet over ${small} (in-process, best of ${ROUNDS})`);
 console.log(`${'filter'.padEnd(32)} ${engines.map((e) => e.name.padStart(12)).join(' ')}`);
@@ -193,20 +226,17 @@ for (const expr of FILTERS) {
   const cells: string[] = [];
   let want: number | undefined;
   for (const e of engines) {
-    let run: Run;
+    let walk: Walk;
     try {
-      run = e.make(prog);
+      walk = e.make(prog);
     } catch {
       cells.push('n/a'.padStart(12));
       continue;
     }
     let best = Infinity;
     for (let r = 0; r < ROUNDS; r++) {
-      let matched = 0;
       const t0 = process.hrtime.bigint();
-      const { count } = scanPcapRecords(buf, 24, buf.length, header, (rec, caplen, wirelen) => {
-        if (run(buf, rec + 16, caplen, wirelen) !== 0) matched++;
-      });
+      const { count, matched } = walk();
       best = Math.min(best, Number(process.hrtime.bigint() - t0) / count);
       if (want === undefined) want = matched;
       else if (want !== matched) throw new Error(`${e.name} matched ${matched}, expected ${want} (${expr})`);

@@ -123,3 +123,25 @@ export function compilePcapRecordCompactor(filter: readonly SockFilter[], header
     return { next: res[0], count: res[1], matched: res[2], kept: res[4] };
   };
 }
+
+/** The largest caplen a walk over records of files with this header accepts. */
+export function recordSnaplen(header: PcapFileHeader, maxRecord = 256 << 20): number {
+  return header.snaplen === 0 ? maxRecord : Math.min(header.snaplen, maxRecord);
+}
+
+/** A record walk done elsewhere (EbpfRecordWalk: the filter and the walk as one eBPF program on the VM). */
+export interface RecordWalker {
+  walk(buf: Uint8Array, pos: number, end: number, matches: Int32Array): { readonly next: number; readonly count: number; readonly matched: number; readonly tooLarge: boolean };
+}
+
+/**
+ * A PcapRecordFilter from a walker built for files with this header and
+ * recordSnaplen(header, maxRecord): errors as compilePcapRecordFilter's walk.
+ */
+export function vmPcapRecordFilter(walker: RecordWalker, header: PcapFileHeader, maxRecord = 256 << 20): PcapRecordFilter {
+  return (buf, pos, end, matches, fileOffset = 0, number = 0) => {
+    const r = walker.walk(buf, pos, end, matches);
+    if (r.tooLarge) throw tooLarge(buf, r.next, header, maxRecord, fileOffset, number + r.count);
+    return { next: r.next, count: r.count, matched: r.matched };
+  };
+}

@@ -12,8 +12,10 @@
  * JavaScript together with the walk over the records (src/pcap/filter-scan),
  * runs where the records lie; with -w the walk also moves the accepted
  * records together, and each chunk's are written at once. Nothing is
- * allocated per packet. bin/bpfkit.js starts this command from a bundle
- * with V8's code cache (scripts/bundle-commands.ts).
+ * allocated per packet. With --engine jit (or interp) the filter and the
+ * walk over records are one eBPF program (src/cbpf/ebpf-record-walk), run
+ * once per chunk, the file being read straight into the VM's memory. bin/bpfkit.js starts this
+ * command from a bundle with V8's code cache (scripts/bundle-commands.ts).
  */
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 // Imported file by file, and the eBPF engines on demand: start-up time is part of what `-r` is measured on.
@@ -26,7 +28,9 @@ import {
   PCAP_HEADER_SIZE, PCAP_RECORD_HEADER_SIZE, type InPlaceFilter, type PcapFileHeader,
 } from '../../pcap/index.js';
 import { compileFilter, type LinkType } from '../../pcap/filter/index.js';
-import { compilePcapRecordCompactor, compilePcapRecordFilter, type PcapRecordCompactor, type PcapRecordFilter } from '../../pcap/filter-scan.js';
+import {
+  compilePcapRecordCompactor, compilePcapRecordFilter, recordSnaplen, vmPcapRecordFilter, type PcapRecordCompactor, type PcapRecordFilter,
+} from '../../pcap/filter-scan.js';
 import type { Engine } from '../../vm/index.js';
 import { UsageError, type CommandIo } from '../io.js';
 
@@ -44,9 +48,9 @@ Options:
   -r FILE        read packets from a pcap or pcapng file and count those the filter accepts
   -w FILE        with -r: write the accepted packets to FILE (pcap, as tcpdump -w writes it)
   --engine E     with -r: run the classic filter itself (cbpf, the default and the fastest: compiled
-                 to JavaScript, or interpreted), or converted to eBPF as the kernel does, on the VM's
-                 interpreter (interp) or WebAssembly JIT (jit). Filters that jump backwards
-                 (protochain) always run as classic BPF: the kernel's rules refuse them.
+                 to JavaScript, or interpreted), or converted to eBPF (direct, bounds-checked
+                 packet loads), on the VM's interpreter (interp) or WebAssembly JIT (jit).
+                 Filters that jump backwards (protochain) always run as classic BPF.
 `;
 
 /** The VM's engines, by name (a Record, so a new Engine fails to typecheck until listed). */
@@ -133,21 +137,22 @@ function compileFor(o: Options, linkType: number, snaplen: number): SockFilter[]
   return compileFilter(o.expr.join(' '), { linkType: name, optimize: o.optimize, snaplen, live: o.live });
 }
 
+/** Backward jumps (protochain) are libpcap-only: the kernel's rules, and the VM's lowering, refuse them. */
+const loops = (filter: readonly SockFilter[]): boolean => filter.some((f) => f.code === 0x05 && f.k >= 0x80000000);
+
 /**
  * The filter as a function on packet bytes in place. A filter that loops
  * (protochain on a malformed header; libpcap would spin forever) rejects the
  * packet, and the packet's number goes to `looped` (calls are one per packet, in order).
  */
 async function runnerFor(filter: readonly SockFilter[], engine: Engine | 'cbpf', looped: number[]): Promise<InPlaceFilter> {
-  // Backward jumps (protochain) are libpcap-only: the kernel's rules, and so the conversion, refuse them.
-  const loops = filter.some((f) => f.code === 0x05 && f.k >= 0x80000000);
-  if (engine !== 'cbpf' && !loops) {
+  if (engine !== 'cbpf' && !loops(filter)) {
     const { EbpfFilter } = await import('../../cbpf/ebpf-filter.js');
     const e = new EbpfFilter(filter, engine);
     return (buf, start, caplen, wirelen) => e.run(buf, start, caplen, wirelen);
   }
   const run = prepareCbpf(filter, { dialect: 'libpcap' }).asFunction();
-  if (!loops) return run;
+  if (!loops(filter)) return run;
   let calls = 0;
   return (buf, start, caplen, wirelen) => {
     calls++;
@@ -165,19 +170,32 @@ async function runnerFor(filter: readonly SockFilter[], engine: Engine | 'cbpf',
 interface RecordWalks {
   readonly scan: PcapRecordFilter;
   readonly compact?: PcapRecordCompactor;
+  /**
+   * Where to read the file (EbpfRecordWalk.buffer: the VM's memory, so the
+   * walk copies nothing): a buffer of at least `size` bytes holding the first
+   * `keep` bytes of `from`. A plain Uint8Array when absent.
+   */
+  readonly buffer?: (size: number, from: Uint8Array | undefined, keep: number) => Uint8Array;
 }
 
 /**
  * The record walk with the filter: for the classic engine, compiled with
  * the filter inline (no call per packet; with -w of a file written as is,
- * the walk also moves the accepted records together); otherwise
- * filterPcapRecords calling the engine's runner.
+ * the walk also moves the accepted records together); for the VM's engines,
+ * the walk and the filter as one eBPF program; for filters that loop
+ * (protochain), filterPcapRecords calling the cBPF interpreter.
  */
 async function recordWalksFor(
   filter: readonly SockFilter[], engine: Engine | 'cbpf', header: PcapFileHeader, looped: number[], writing: boolean,
 ): Promise<RecordWalks> {
   const scan = engine === 'cbpf' ? compilePcapRecordFilter(filter, header) : undefined;
   if (scan) return { scan, compact: writing && verbatim(header) ? compilePcapRecordCompactor(filter, header) : undefined };
+  if (engine !== 'cbpf' && !loops(filter)) {
+    // The filter and the walk over records as one eBPF program, run on a chunk of records at a time.
+    const { EbpfRecordWalk } = await import('../../cbpf/ebpf-record-walk.js');
+    const walk = new EbpfRecordWalk(filter, engine, { bigEndian: !header.littleEndian, snaplen: recordSnaplen(header) });
+    return { scan: vmPcapRecordFilter(walk, header), buffer: (size, from, keep) => walk.buffer(size, from, keep) };
+  }
   const run = await runnerFor(filter, engine, looped);
   return { scan: (buf, pos, end, matches, fileOffset, number) => filterPcapRecords(buf, pos, end, header, run, matches, fileOffset, number) };
 }
@@ -339,15 +357,16 @@ const HEAD_ROOM = 64 << 10;
  */
 function filterPcap(fd: number, header: PcapFileHeader, walks: RecordWalks, outFd: number | undefined): FilterCounts {
   const filtering = new PcapFiltering(header, walks, outFd);
-  let buf = new Uint8Array(HEAD_ROOM + CHUNK);
+  const allocate = walks.buffer ?? ((size: number, from: Uint8Array | undefined, keep: number) => {
+    const bytes = new Uint8Array(size);
+    if (from !== undefined) bytes.set(from.subarray(0, keep));
+    return bytes;
+  });
+  let buf = allocate(HEAD_ROOM + CHUNK, undefined, 0);
   let end = 0;
   let fileOffset = PCAP_HEADER_SIZE; // file offset of buf[0]
   for (;;) {
-    if (buf.length - end < CHUNK) {
-      const bigger = new Uint8Array(Math.max(2 * buf.length, end + CHUNK));
-      bigger.set(buf.subarray(0, end));
-      buf = bigger;
-    }
+    if (buf.length - end < CHUNK) buf = allocate(Math.max(2 * buf.length, end + CHUNK), buf, end);
     const n = readSync(fd, buf, end, CHUNK, null);
     if (n === 0) return filtering.finish(end, fileOffset);
     end += n;
