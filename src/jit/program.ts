@@ -425,21 +425,26 @@ export class JitProgram implements PreparedProgram {
     return bound;
   }
 
+  /**
+   * The module's imports. Every host function takes the same five i32s
+   * (see translate.ts) and declares all five: V8 then compiles one import
+   * wrapper for all of them (it keys wrappers by signature and arity).
+   */
   private imports(): Record<string, import('../vm/index.js').LinearMemory | ((...args: number[]) => void)> {
     const space = this.space;
     return {
       memory: space.memory,
       miss: (pc: number, lo: number, hi: number, size: number, write: number) => this.miss(pc, lo, hi, size, write),
-      budget: (pc: number) => {
+      budget: (pc: number, _a: number, _b: number, _c: number, _d: number) => {
         throw new VmBudgetError(pc, this.runBudget);
       },
-      helper: (pc: number, id: number) => {
+      helper: (pc: number, id: number, _b: number, _c: number, _d: number) => {
         this.cache.argsDirty = true; // the module stored r1..r5 in the argument words
         const fn = this.helper(id);
         if (fn === undefined) throw new VmUnknownHelperError(pc, id);
         this.hostCall(pc, id, fn);
       },
-      callx: (pc: number, lo: number, hi: number) => {
+      callx: (pc: number, lo: number, hi: number, _c: number, _d: number) => {
         this.cache.argsDirty = true;
         if (hi !== 0 || lo < 0) {
           throw new VmUnknownHelperError(pc, BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0)));
@@ -448,7 +453,7 @@ export class JitProgram implements PreparedProgram {
         if (fn === undefined) throw new VmUnknownHelperError(pc, lo);
         this.hostCall(pc, lo, fn);
       },
-      kfunc: (pc: number, id: number, module: number) => {
+      kfunc: (pc: number, id: number, module: number, _c: number, _d: number) => {
         this.cache.argsDirty = true;
         const fn = module === 0 ? findHelper(this.kfuncs, id) : undefined;
         if (fn === undefined) {
@@ -456,11 +461,11 @@ export class JitProgram implements PreparedProgram {
         }
         this.hostCall(pc, id, fn);
       },
-      packet: (_pc: number, off: number, size: number) => this.packetLoad(off, size),
-      depth: (pc: number) => {
+      packet: (_pc: number, off: number, size: number, _c: number, _d: number) => this.packetLoad(off, size),
+      depth: (pc: number, _a: number, _b: number, _c: number, _d: number) => {
         throw new VmCallDepthError(pc, MAX_FRAMES);
       },
-      end: (pc: number) => {
+      end: (pc: number, _a: number, _b: number, _c: number, _d: number) => {
         throw new VmProgramError(pc, 'execution fell off the end of the program');
       },
     };

@@ -80,9 +80,22 @@ const MAX_STRUCTURED_BLOCKS = 4000;
 
 /** Imported host functions, in import order. */
 export const IMPORTS = ['miss', 'budget', 'helper', 'callx', 'kfunc', 'packet', 'depth', 'end'] as const;
+/**
+ * Arguments each import takes. All share one type (IMPORT_ARITY i32s,
+ * the unused ones 0): V8 then builds one import wrapper per instance, not
+ * one per signature (see JitProgram.imports).
+ */
 const IMPORT_PARAMS: Record<(typeof IMPORTS)[number], number> = {
   miss: 5, budget: 1, helper: 2, callx: 3, kfunc: 3, packet: 3, depth: 1, end: 1,
 };
+const IMPORT_ARITY = 5;
+const IMPORT_TYPE: readonly ValType[] = Array<ValType>(IMPORT_ARITY).fill(I32);
+
+/** Call import `fn` whose own arguments are on the stack: pad them to the shared type. */
+function callImport(c: Code, fn: number): void {
+  for (let n = IMPORT_PARAMS[IMPORTS[fn]]; n < IMPORT_ARITY; n++) c.i32(0);
+  c.call(fn);
+}
 const F_MISS = 0, F_BUDGET = 1, F_HELPER = 2, F_CALLX = 3, F_KFUNC = 4, F_PACKET = 5, F_DEPTH = 6, F_END = 7;
 
 const G_BUDGET = 0, G_DEPTH = 1, G_MAYGOTO = 2, G_STATE = 3;
@@ -156,12 +169,17 @@ export function analyse(insns: readonly Insn[]): ProgramShape {
   const index = new ProgramIndex(insns);
   const functions = new Map<Ordinal, FunctionGraph>();
   const callbacks: Ordinal[] = [];
-  insns.forEach((insn, k) => {
+  // One plain loop for the instruction-level facts (no callbacks: this runs cold on a process's first compile).
+  let writesR10 = false, touchesStack = false;
+  for (let k = 0; k < insns.length; k++) {
+    const insn = insns[k];
     if (insn.kind === 'lddw' && insn.pseudo === 'func') {
       const t = index.target(k, Number(BigInt.asIntN(32, insn.imm)));
       if (!callbacks.includes(t)) callbacks.push(t);
     }
-  });
+    if (!writesR10 && writes(insn, 10)) writesR10 = true;
+    if (!touchesStack && (reads(insn, 10) || insn.kind === 'call' || insn.kind === 'callx' || insn.kind === 'call_kfunc')) touchesStack = true;
+  }
   const todo: Ordinal[] = [0, ...callbacks];
   while (todo.length > 0) {
     const e = todo.pop()!;
@@ -203,8 +221,6 @@ export function analyse(insns: readonly Insn[]): ProgramShape {
     return [best, depth];
   };
   const [maxInsns, depth] = longest(0);
-  const writesR10 = insns.some((insn) => writes(insn, 10));
-  const touchesStack = insns.some((insn) => reads(insn, 10) || insn.kind === 'call' || insn.kind === 'callx' || insn.kind === 'call_kfunc');
   // Helpers call callbacks any number of times, in frames below any caller's.
   if (callbacks.length > 0) return { index, functions, maxInsns: Infinity, maxDepth: MAX_FRAMES - 1, writesR10, touchesStack, callbacks };
   return { index, functions, maxInsns, maxDepth: Math.min(depth, MAX_FRAMES - 1), writesR10, touchesStack, callbacks };
@@ -213,7 +229,7 @@ export function analyse(insns: readonly Insn[]): ProgramShape {
 export function translate(shape: ProgramShape, options: TranslateOptions = {}): Translation {
   const mb = new ModuleBuilder();
   mb.importMemory('env', 'memory');
-  for (const name of IMPORTS) mb.importFunc('env', name, Array<ValType>(IMPORT_PARAMS[name]).fill(I32));
+  for (const name of IMPORTS) mb.importFunc('env', name, IMPORT_TYPE);
   mb.global({ type: I64, mutable: true, init: 0 });
   mb.global({ type: I32, mutable: true, init: 0 });
   mb.global({ type: I32, mutable: true, init: 0 });
@@ -332,7 +348,7 @@ function callbackEntry(shape: ProgramShape, funcIndex: ReadonlyMap<Ordinal, numb
   c.op(Op.i32_ge_s);
   c.block(Op.if);
   c.localGet(L_PC);
-  c.call(F_DEPTH);
+  callImport(c, F_DEPTH);
   c.op(Op.end);
   c.globalGet(G_DEPTH);
   c.i32(1);
@@ -403,6 +419,8 @@ const ALU32: Partial<Record<AluOp, number>> = {
   lsh: Op.i32_shl, rsh: Op.i32_shr_u, arsh: Op.i32_shr_s,
 };
 
+const NO_CHECKPOINTS = new Int32Array(0);
+
 class FunctionEmitter {
   private readonly c = new Code();
   private readonly labels: Label[] = [];
@@ -430,7 +448,8 @@ class FunctionEmitter {
     this.verified = options.verified === true;
     this.facts = typeof options.verified === 'object' ? options.verified : undefined;
     this.checkBudget = options.checkBudget ?? true;
-    this.need = this.checkpoints();
+    // Only the budget-checked normal function tests checkpoints.
+    this.need = this.checkBudget && mode === 'normal' ? this.checkpoints() : NO_CHECKPOINTS;
     this.structured = g.reducible && mode === 'normal' && g.blocks.length <= MAX_STRUCTURED_BLOCKS;
     this.inlineHelpers = options.inlineHelpers;
   }
@@ -452,13 +471,18 @@ class FunctionEmitter {
     const need = new Int32Array(m);
     const point = new Uint8Array(m);
     point[0] = 1;
-    g.blocks.forEach((b, i) => {
-      if (!g.reducible || g.blocks.length > MAX_STRUCTURED_BLOCKS || g.loopHeader[i]) point[i] = 1;
+    const everyBlock = !g.reducible || m > MAX_STRUCTURED_BLOCKS;
+    const callbacks = this.shape.callbacks.length > 0;
+    for (let i = 0; i < m; i++) {
+      const b = g.blocks[i];
+      if (everyBlock || g.loopHeader[i]) point[i] = 1;
       const last = this.insns[b.first + b.count - 1] as Insn | undefined;
-      if (last?.kind === 'call_local') for (const s of b.succ) point[s] = 1;
-      // A helper may run callbacks, which spend budget: check again after it.
-      if (this.shape.callbacks.length > 0 && (last?.kind === 'call' || last?.kind === 'callx' || last?.kind === 'call_kfunc')) for (const s of b.succ) point[s] = 1;
-    });
+      if (last === undefined) continue;
+      // After a call, and after a helper when callbacks (which spend budget) may run.
+      if (last.kind === 'call_local' || (callbacks && (last.kind === 'call' || last.kind === 'callx' || last.kind === 'call_kfunc'))) {
+        for (const s of b.succ) point[s] = 1;
+      }
+    }
     const longest = new Float64Array(m);
     for (let i = m - 1; i >= 0; i--) {
       let after = 0;
@@ -499,7 +523,15 @@ class FunctionEmitter {
   // ---- structured control flow (Ramsey 2022)
 
   private tree(x: number): void {
-    const kids = this.g.domChildren[x].filter((k) => this.g.merge[k]).sort((a, b) => b - a);
+    // Merge-node children, latest in reverse postorder first (insertion sort: a handful at most).
+    const merge = this.g.merge;
+    const kids: number[] = [];
+    for (const k of this.g.domChildren[x]) {
+      if (!merge[k]) continue;
+      let i = kids.length;
+      while (i > 0 && kids[i - 1] < k) { kids[i] = kids[i - 1]; i--; }
+      kids[i] = k;
+    }
     if (this.g.loopHeader[x]) {
       this.c.block(Op.loop);
       this.labels.push({ kind: 'loop', node: x });
@@ -594,7 +626,7 @@ class FunctionEmitter {
         c.op(Op.i64_eqz);
         c.block(Op.if);
         c.i32(this.shape.index.at[k]);
-        c.call(F_BUDGET);
+        callImport(c, F_BUDGET);
         c.op(Op.end);
         this.countDown(1);
         if (k < bodyEnd) this.insn(k);
@@ -640,7 +672,7 @@ class FunctionEmitter {
     const pc = this.shape.index.at[k];
     if (insn === undefined) {
       c.i32(pc);
-      c.call(F_END);
+      callImport(c, F_END);
       c.op(Op.unreachable);
       return;
     }
@@ -658,23 +690,19 @@ class FunctionEmitter {
           c.brIf(df);
           this.branch(x, t);
         } else {
-          this.ifElse(() => this.branch(x, t), () => this.branch(x, f));
+          c.block(Op.if);
+          this.labels.push({ kind: 'if', node: -1 });
+          this.branch(x, t);
+          c.op(Op.else);
+          this.branch(x, f);
+          this.labels.pop();
+          c.op(Op.end);
         }
         return;
       }
-      case 'may_goto': {
-        const [t, f] = b.succ;
-        c.globalGet(G_MAYGOTO);
-        c.op(Op.i32_eqz);
-        this.ifElse(() => this.branch(x, t), () => {
-          c.globalGet(G_MAYGOTO);
-          c.i32(1);
-          c.op(Op.i32_sub);
-          c.globalSet(G_MAYGOTO);
-          this.branch(x, f);
-        });
+      case 'may_goto':
+        this.mayGoto(x);
         return;
-      }
       case 'ja':
         this.branch(x, b.succ[0]);
         return;
@@ -684,37 +712,81 @@ class FunctionEmitter {
         for (let r = 0; r <= 5; r++) c.localGet(r);
         c.op(Op.return);
         return;
-      case 'call': {
-        const inline = this.inlineHelpers?.get(insn.helper);
-        if (inline !== undefined) {
-          inline(c, this.site);
-          c.localTee(L_T0);
-          c.i64(INLINE_DECLINED);
-          c.op(Op.i64_eq);
-          c.block(Op.if);
-          this.labels.push({ kind: 'if', node: -1 });
-          this.hostCall(pc, () => { c.i32(insn.helper); }, F_HELPER);
-          c.op(Op.else);
-          c.localGet(L_T0);
-          c.localSet(0);
-          this.labels.pop();
-          c.op(Op.end);
-        } else {
-          this.hostCall(pc, () => { c.i32(insn.helper); }, F_HELPER);
-        }
-        break;
-      }
-      case 'callx':
-        this.hostCall(pc, () => { this.halves(insn.dst); }, F_CALLX);
-        break;
-      case 'call_kfunc':
-        this.hostCall(pc, () => { c.i32(insn.btfId); c.i32(insn.module); }, F_KFUNC);
+      case 'call':
+        this.helperCall(pc, insn.helper);
         break;
       case 'call_local':
         this.localCall(pc, this.shape.index.target(k, insn.off));
         break;
-      case 'ldabs':
-      case 'ldind':
+      case 'callx': case 'call_kfunc': case 'ldabs': case 'ldind':
+        this.rareCall(pc, insn);
+        break;
+      default:
+        throw new Error(`internal: ${insn.kind} is not a terminator`);
+    }
+    this.branch(x, b.succ[0]);
+  }
+
+  private mayGoto(x: number): void {
+    const c = this.c;
+    const [t, f] = this.g.blocks[x].succ;
+    c.globalGet(G_MAYGOTO);
+    c.op(Op.i32_eqz);
+    c.block(Op.if);
+    this.labels.push({ kind: 'if', node: -1 });
+    this.branch(x, t);
+    c.op(Op.else);
+    c.globalGet(G_MAYGOTO);
+    c.i32(1);
+    c.op(Op.i32_sub);
+    c.globalSet(G_MAYGOTO);
+    this.branch(x, f);
+    this.labels.pop();
+    c.op(Op.end);
+  }
+
+  /** A helper call: compiled into the module (an inline helper), else through the host. */
+  private helperCall(pc: number, helper: number): void {
+    const c = this.c;
+    const inline = this.inlineHelpers?.get(helper);
+    if (inline === undefined) {
+      this.hostCallArgs(pc);
+      c.i32(helper);
+      this.hostCallDone(F_HELPER);
+      return;
+    }
+    inline(c, this.site);
+    c.localTee(L_T0);
+    c.i64(INLINE_DECLINED);
+    c.op(Op.i64_eq);
+    c.block(Op.if);
+    this.labels.push({ kind: 'if', node: -1 });
+    this.hostCallArgs(pc);
+    c.i32(helper);
+    this.hostCallDone(F_HELPER);
+    c.op(Op.else);
+    c.localGet(L_T0);
+    c.localSet(0);
+    this.labels.pop();
+    c.op(Op.end);
+  }
+
+  /** callx, kfunc calls and packet loads: apart, so programs without them do not make V8 compile this. */
+  private rareCall(pc: number, insn: Extract<Insn, { kind: 'callx' | 'call_kfunc' | 'ldabs' | 'ldind' }>): void {
+    const c = this.c;
+    switch (insn.kind) {
+      case 'callx':
+        this.hostCallArgs(pc);
+        this.halves(insn.dst);
+        this.hostCallDone(F_CALLX);
+        return;
+      case 'call_kfunc':
+        this.hostCallArgs(pc);
+        c.i32(insn.btfId);
+        c.i32(insn.module);
+        this.hostCallDone(F_KFUNC);
+        return;
+      default:
         c.localGet(L_B);
         c.globalSet(G_BUDGET);
         c.i32(pc);
@@ -727,26 +799,11 @@ class FunctionEmitter {
           c.i32(insn.imm);
         }
         c.i32(insn.size);
-        c.call(F_PACKET);
+        callImport(c, F_PACKET);
         c.i32(0);
         c.mem(Op.i64_load, SCR_R0);
         c.localSet(0);
-        break;
-      default:
-        throw new Error(`internal: ${insn.kind} is not a terminator`);
     }
-    this.branch(x, b.succ[0]);
-  }
-
-  private ifElse(then: () => void, otherwise: () => void): void {
-    const c = this.c;
-    c.block(Op.if);
-    this.labels.push({ kind: 'if', node: -1 });
-    then();
-    c.op(Op.else);
-    otherwise();
-    this.labels.pop();
-    c.op(Op.end);
   }
 
   private halves(r: Reg): void {
@@ -759,7 +816,12 @@ class FunctionEmitter {
     c.op(Op.i32_wrap_i64);
   }
 
-  private hostCall(pc: number, args: () => void, fn: number): void {
+  /**
+   * A call to the host, first half: r1..r5 to their scratch words, the
+   * budget to its global, and pc as the import's first argument. The
+   * caller then pushes the import's other arguments and calls hostCallDone.
+   */
+  private hostCallArgs(pc: number): void {
     const c = this.c;
     for (let r = 1; r <= 5; r++) {
       c.i32(0);
@@ -769,8 +831,12 @@ class FunctionEmitter {
     c.localGet(L_B);
     c.globalSet(G_BUDGET);
     c.i32(pc);
-    args();
-    c.call(fn);
+  }
+
+  /** A call to the host, second half: call import `fn` (its arguments pushed), take r0 from its word. */
+  private hostCallDone(fn: number): void {
+    const c = this.c;
+    callImport(c, fn);
     c.i32(0);
     c.mem(Op.i64_load, SCR_R0);
     c.localSet(0);
@@ -789,7 +855,7 @@ class FunctionEmitter {
     c.op(Op.i32_ge_s);
     c.block(Op.if);
     c.i32(pc);
-    c.call(F_DEPTH);
+    callImport(c, F_DEPTH);
     c.op(Op.end);
     c.globalGet(G_DEPTH);
     c.i32(1);
@@ -817,9 +883,10 @@ class FunctionEmitter {
     if (this.verified) return;
     const c = this.c;
     const used = this.usedCache;
-    for (const [kind, lo, count, at] of [['read', L_RLO, L_RCOUNT, SCR_RLO], ['write', L_WLO, L_WCOUNT, SCR_WLO]] as const) {
-      const shift = kind === 'read' ? 0 : 4;
+    for (let shift = 0; shift <= 4; shift += 4) {
       if ((used >> shift & 15) === 0) continue;
+      const read = shift === 0;
+      const lo = read ? L_RLO : L_WLO, count = read ? L_RCOUNT : L_WCOUNT, at = read ? SCR_RLO : SCR_WLO;
       c.i32(0);
       c.mem(Op.i64_load, at);
       c.localSet(lo);
@@ -836,14 +903,17 @@ class FunctionEmitter {
   private get usedCache(): number {
     if (this.usedCacheBits >= 0) return this.usedCacheBits;
     let bits = 0;
-    const mark = (write: boolean, size: Size): void => { bits |= 1 << ((write ? 4 : 0) + sizeIndex(size)); };
     for (const b of this.g.blocks) {
       for (let k = b.first; k < b.first + b.count; k++) {
         const insn = this.insns[k] as Insn | undefined;
-        if (insn === undefined || provenAccess(this.facts, this.shape.index.at[k])) continue;
-        if (insn.kind === 'ldx') mark(false, insn.size);
-        else if (insn.kind === 'st' || insn.kind === 'stx') mark(true, insn.size);
-        else if (insn.kind === 'atomic') mark(insn.op !== 'load_acquire', insn.size);
+        if (insn === undefined) continue;
+        let write: boolean;
+        if (insn.kind === 'ldx') write = false;
+        else if (insn.kind === 'st' || insn.kind === 'stx') write = true;
+        else if (insn.kind === 'atomic') write = insn.op !== 'load_acquire';
+        else continue;
+        if (provenAccess(this.facts, this.shape.index.at[k])) continue;
+        bits |= 1 << ((write ? 4 : 0) + sizeIndex(insn.size));
       }
     }
     return (this.usedCacheBits = bits);
@@ -901,30 +971,8 @@ class FunctionEmitter {
         if (insn.width === 64) this.alu64(insn.op, insn.dst, insn.src);
         else this.alu32(insn.op, insn.dst, insn.src);
         return;
-      case 'neg':
-        if (insn.width === 64) {
-          c.i64(0);
-          c.localGet(insn.dst);
-          c.op(Op.i64_sub);
-        } else {
-          c.i32(0);
-          c.localGet(insn.dst);
-          c.op(Op.i32_wrap_i64);
-          c.op(Op.i32_sub);
-          c.op(Op.i64_extend_i32_u);
-        }
-        c.localSet(insn.dst);
-        return;
-      case 'movsx':
-        c.localGet(insn.src);
-        if (insn.width === 64) {
-          c.op(insn.bits === 8 ? Op.i64_extend8_s : insn.bits === 16 ? Op.i64_extend16_s : Op.i64_extend32_s);
-        } else {
-          c.op(Op.i32_wrap_i64);
-          c.op(insn.bits === 8 ? Op.i32_extend8_s : Op.i32_extend16_s);
-          c.op(Op.i64_extend_i32_u);
-        }
-        c.localSet(insn.dst);
+      case 'neg': case 'movsx':
+        this.negOrMovsx(insn);
         return;
       case 'endian':
         this.endian(insn.order, insn.bits, insn.dst);
@@ -957,6 +1005,34 @@ class FunctionEmitter {
     }
   }
 
+  /** Rarer ALU forms, apart from insn() (see divide64). */
+  private negOrMovsx(insn: Extract<Insn, { kind: 'neg' | 'movsx' }>): void {
+    const c = this.c;
+    if (insn.kind === 'neg') {
+      if (insn.width === 64) {
+        c.i64(0);
+        c.localGet(insn.dst);
+        c.op(Op.i64_sub);
+      } else {
+        c.i32(0);
+        c.localGet(insn.dst);
+        c.op(Op.i32_wrap_i64);
+        c.op(Op.i32_sub);
+        c.op(Op.i64_extend_i32_u);
+      }
+    } else {
+      c.localGet(insn.src);
+      if (insn.width === 64) {
+        c.op(insn.bits === 8 ? Op.i64_extend8_s : insn.bits === 16 ? Op.i64_extend16_s : Op.i64_extend32_s);
+      } else {
+        c.op(Op.i32_wrap_i64);
+        c.op(insn.bits === 8 ? Op.i32_extend8_s : Op.i32_extend16_s);
+        c.op(Op.i64_extend_i32_u);
+      }
+    }
+    c.localSet(insn.dst);
+  }
+
   private alu64(op: AluOp, d: Reg, s: Source): void {
     const c = this.c;
     const simple = ALU64[op];
@@ -972,6 +1048,12 @@ class FunctionEmitter {
       c.localSet(d);
       return;
     }
+    this.divide64(op, d, s);
+  }
+
+  /** Division and modulo: apart, as most programs have none (V8 compiles a method on its first call). */
+  private divide64(op: AluOp, d: Reg, s: Source): void {
+    const c = this.c;
     const signed = op === 'sdiv' || op === 'smod';
     const mod = op === 'mod' || op === 'smod';
     if (!isReg(s)) {
@@ -1039,6 +1121,12 @@ class FunctionEmitter {
       c.localSet(d);
       return;
     }
+    this.divide32(op, d, s);
+  }
+
+  /** 32-bit division and modulo (see divide64). */
+  private divide32(op: AluOp, d: Reg, s: Source): void {
+    const c = this.c;
     const signed = op === 'sdiv' || op === 'smod';
     const mod = op === 'mod' || op === 'smod';
     const wrapD = (): void => { c.localGet(d); c.op(Op.i32_wrap_i64); };
@@ -1206,7 +1294,7 @@ class FunctionEmitter {
     this.halvesOfLocal(L_T0);
     c.i32(size);
     c.i32(write ? 1 : 0);
-    c.call(F_MISS);
+    callImport(c, F_MISS);
     c.op(Op.end);
     c.op(Op.end);
     c.localGet(L_T0);
