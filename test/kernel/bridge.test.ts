@@ -106,7 +106,9 @@ kernelTest('without privileges, the probe says why', { timeout: 30_000 }, (t) =>
   }
   const r = spawnSync(
     'setpriv',
-    ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '--import', 'tsx', '--input-type=module', '-e',
+    // Root with every capability gone (noroot: exec grants none), rather than
+    // another user: the checkout may sit in a directory only root can enter.
+    ['--securebits', '+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked', '--bounding-set', '-all', '--inh-caps', '-all', process.execPath, '--import', 'tsx', '--input-type=module', '-e',
       "const k = await import('./src/kernel/index.js'); process.stdout.write(JSON.stringify(k.bpfUnusableReason() ?? null));"],
     { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname },
   );
