@@ -29,21 +29,28 @@ export function assemble(root: Block): SockFilter[] {
   const isMarked = (b: Block): boolean => marks.get(b) === mark;
   for (;;) {
     mark++;
-    const count = (p: Block | null): number => {
-      if (!p || isMarked(p)) return 0;
+    // Explicit stacks, not recursion: a long chain of `or`s makes a DAG thousands of blocks deep.
+    let n = 0;
+    for (const stack: (Block | null)[] = [root]; stack.length > 0;) {
+      const p = stack.pop()!;
+      if (!p || isMarked(p)) continue;
       marks.set(p, mark);
-      const n = count(p.jt) + count(p.jf);
-      return slength(p.stmts) + n + 1 + p.longjt + p.longjf;
-    };
-    const n = count(root);
+      n += slength(p.stmts) + 1 + p.longjt + p.longjf;
+      stack.push(p.jt, p.jf);
+    }
     const out: Insn[] = Array.from({ length: n }, () => ({ code: 0, jt: 0, jf: 0, k: 0 }));
     let ftail = n;
     mark++;
-    const convert = (p: Block | null): boolean => {
-      if (!p || isMarked(p)) return true;
-      marks.set(p, mark);
-      if (!convert(p.jf)) return false;
-      if (!convert(p.jt)) return false;
+    /**
+     * Blocks found to need a long jump in this layout. libpcap redoes the
+     * layout at the first one; taking all of them in one pass ends in the
+     * same layout (adding jumps only lengthens branches, so every jump found
+     * long stays long, and both reach the fewest long jumps that make every
+     * branch fit) in a handful of passes instead of one per long jump.
+     */
+    let again = false;
+    /** Lay out block p, whose successors are laid out already. */
+    const place = (p: Block): void => {
       const slen = slength(p.stmts);
       ftail -= slen + 1 + p.longjt + p.longjf;
       let dst = ftail;
@@ -88,8 +95,10 @@ export function assemble(root: Block): SockFilter[] {
         let o = p.jt.offset - (p.offset + slen) - 1;
         if (o >= 256) {
           if (p.longjt === 0) {
+            // Needs a long jump: lay out again with it (see `again`).
             p.longjt++;
-            return false;
+            again = true;
+            return;
           }
           d.jt = extrajmps;
           extrajmps++;
@@ -101,7 +110,8 @@ export function assemble(root: Block): SockFilter[] {
         if (o >= 256) {
           if (p.longjf === 0) {
             p.longjf++;
-            return false;
+            again = true;
+            return;
           }
           d.jf = extrajmps;
           extrajmps++;
@@ -110,8 +120,31 @@ export function assemble(root: Block): SockFilter[] {
           e.k = o - extrajmps;
         } else d.jf = o;
       }
-      return true;
     };
-    if (convert(root)) return out.map((i) => ({ code: i.code, jt: i.jt, jf: i.jf, k: i.k >>> 0 }));
+    // Post-order, false branch before true branch (libpcap's convert_code_r), marking on the way down.
+    const convert = (): void => {
+      const stack: { p: Block; next: 0 | 1 | 2 }[] = [];
+      const enter = (p: Block | null): void => {
+        if (!p || isMarked(p)) return;
+        marks.set(p, mark);
+        stack.push({ p, next: 0 });
+      };
+      enter(root);
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        if (top.next === 0) {
+          top.next = 1;
+          enter(top.p.jf);
+        } else if (top.next === 1) {
+          top.next = 2;
+          enter(top.p.jt);
+        } else {
+          stack.pop();
+          place(top.p);
+        }
+      }
+    };
+    convert();
+    if (!again) return out.map((i) => ({ code: i.code, jt: i.jt, jf: i.jf, k: i.k >>> 0 }));
   }
 }

@@ -151,11 +151,23 @@ class Compiler {
     switch (n.k) {
       case 'and':
       case 'or': {
-        const l = this.node(n.l);
-        const r = this.node(n.r);
-        if (n.k === 'and') genAnd(l, r);
-        else genOr(l, r);
-        return r;
+        // `a or b or c ...` parses left-deep: walk that spine with a loop, not
+        // recursion (thousands of alternatives), in the recursive order: left, right, join.
+        const spine: FilterNode[] = [];
+        let leftmost: FilterNode = n;
+        while (leftmost.k === 'and' || leftmost.k === 'or') {
+          spine.push(leftmost);
+          leftmost = leftmost.l;
+        }
+        let b = this.node(leftmost);
+        for (let i = spine.length - 1; i >= 0; i--) {
+          const m = spine[i] as Extract<FilterNode, { k: 'and' | 'or' }>;
+          const r = this.node(m.r);
+          if (m.k === 'and') genAnd(b, r);
+          else genOr(b, r);
+          b = r;
+        }
+        return b;
       }
       case 'not': {
         const b = this.node(n.e);
@@ -464,13 +476,19 @@ export function compileFilter(expr: string, options: CompileOptions = {}): SockF
     }
     throw e;
   }
-  const g = new CodeGen(linkType, snaplen >>> 0, options.netmask === 'unknown' ? undefined : (options.netmask ?? 0) >>> 0, options.live ?? false);
-  const ic = { root: ast ? g.finish(new Compiler(g).node(ast)) : g.retblk(snaplen >>> 0) };
-  if ((options.optimize ?? true) && !g.noOptimize) {
-    optimizeIcode(ic);
-    if ((ic.root.s.code === 0x06) && ic.root.s.k === 0) throw new FilterError('expression rejects all packets');
+  try {
+    const g = new CodeGen(linkType, snaplen >>> 0, options.netmask === 'unknown' ? undefined : (options.netmask ?? 0) >>> 0, options.live ?? false);
+    const ic = { root: ast ? g.finish(new Compiler(g).node(ast)) : g.retblk(snaplen >>> 0) };
+    if ((options.optimize ?? true) && !g.noOptimize) {
+      optimizeIcode(ic);
+      if ((ic.root.s.code === 0x06) && ic.root.s.k === 0) throw new FilterError('expression rejects all packets');
+    }
+    return assemble(ic.root);
+  } catch (e) {
+    // The walks that matter are loops; this is the guard for any recursion left (a typed error, not a crash).
+    if (e instanceof RangeError) throw new FilterError(`expression too complex to compile (${e.message})`);
+    throw e;
   }
-  return assemble(ic.root);
 }
 
 export type { LinkType };

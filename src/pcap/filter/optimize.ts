@@ -143,37 +143,51 @@ class Optimizer {
   }
 
   private numberBlocks(root: Block): void {
-    // Depth-first, true branch first, as number_blks_r.
-    const visit = (p: Block | null): void => {
-      if (!p || this.isMarked(p)) return;
+    // Depth-first, true branch first, as number_blks_r; an explicit stack, as
+    // a long chain of `or`s makes the graph thousands of blocks deep.
+    const stack: (Block | null)[] = [root];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      if (!p || this.isMarked(p)) continue;
       p.mark = this.curMark;
       p.id = this.blocks.length;
       this.blocks.push(p);
-      visit(p.jt);
-      visit(p.jf);
-    };
-    visit(root);
+      stack.push(p.jf, p.jt);
+    }
   }
 
   // ---- graph analyses ----
   private findLevels(): void {
     this.levels.fill(null);
     this.unMarkAll();
-    const visit = (b: Block): void => {
+    // Post-order (find_levels_r), with an explicit stack: marked on entry, levelled when both branches are.
+    const stack: { b: Block; next: 0 | 1 | 2 }[] = [];
+    const enter = (b: Block): void => {
       if (this.isMarked(b)) return;
       b.mark = this.curMark;
       b.link = null;
-      let level: number;
-      if (b.jt) {
-        visit(b.jt);
-        visit(b.jf!);
-        level = Math.max(b.jt.level, b.jf!.level) + 1;
-      } else level = 0;
+      stack.push({ b, next: b.jt ? 0 : 2 });
+    };
+    enter(this.ic.root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const b = top.b;
+      if (top.next === 0) {
+        top.next = 1;
+        enter(b.jt!);
+        continue;
+      }
+      if (top.next === 1) {
+        top.next = 2;
+        enter(b.jf!);
+        continue;
+      }
+      stack.pop();
+      const level = b.jt ? Math.max(b.jt.level, b.jf!.level) + 1 : 0;
       b.level = level;
       b.link = this.levels[level] ?? null;
       this.levels[level] = b;
-    };
-    visit(this.ic.root);
+    }
   }
 
   private *byLevel(from: number, to: number): Generator<Block> {
@@ -813,15 +827,13 @@ class Optimizer {
       let done = true;
       for (const b of this.blocks) b.link = null;
       this.unMarkAll();
-      const mark = (p: Block): void => {
-        if (this.isMarked(p)) return;
+      // The blocks reachable from the root (explicit stack: the graph can be thousands deep).
+      for (const stack = [this.ic.root]; stack.length > 0;) {
+        const p = stack.pop()!;
+        if (this.isMarked(p)) continue;
         p.mark = this.curMark;
-        if (BPF_CLASS(p.s.code) !== RET) {
-          mark(p.jt!);
-          mark(p.jf!);
-        }
-      };
-      mark(this.ic.root);
+        if (BPF_CLASS(p.s.code) !== RET) stack.push(p.jt!, p.jf!);
+      }
       // libpcap compares every pair; a signature map finds the same partner
       // (the nearest equal block after i) in linear time.
       const latest = new Map<string, Block>();

@@ -177,3 +177,23 @@ describe('differential against tcpdump', () => {
     assert.ok(accepted > 0);
   });
 });
+
+test('a chain of 600 alternatives (a block DAG thousands deep) compiles as tcpdump compiles it, optimised and -O', (t) => {
+  const terms: string[] = [];
+  for (let i = 0; i < 300; i++) terms.push(`host 10.0.${i >> 8}.${i & 255}`);
+  for (let i = 0; i < 300; i++) terms.push(`port ${1000 + i}`);
+  const expr = terms.join(' or ');
+  for (const optimize of [true, false]) {
+    const ours = compileFilter(expr, { linkType: 'EN10MB', optimize });
+    assert.ok(ours.length > (optimize ? 3000 : 20000));
+    const missing = tcpdumpMissingReason();
+    if (missing) {
+      if (requireTools) assert.fail(missing);
+      t.diagnostic(`not compared with tcpdump: ${missing}`);
+      continue;
+    }
+    const theirs = tcpdumpCompile(expr, 'EN10MB', optimize);
+    assert.ok(theirs.ok);
+    assert.deepEqual(ours, theirs.program);
+  }
+});
