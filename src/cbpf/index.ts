@@ -25,5 +25,6 @@ export { compileCbpfToJs, cbpfToJsStatements, type CompiledCbpf, type CbpfJsStat
 export { cbpfToEbpf, CbpfConvertError, type ConvertOptions } from './to-ebpf.js';
 export { cbpfToEbpfDirect, cbpfToEbpfBody, type DirectConvertOptions } from './to-ebpf-direct.js';
 export { EbpfFilter, type EbpfFilterOptions } from './ebpf-filter.js';
+export { compileWasmRecordWalk, wasmRecordWalkModule, WasmRecordWalk, type WasmRecordWalkOptions, type WasmWalkResult, type WasmCompactResult } from './wasm-record-walk.js';
 export { EbpfRecordWalk, recordWalkProgram, MAX_ROOM, type RecordWalkOptions, type RecordWalkResult } from './ebpf-record-walk.js';
 export { SK_BUFF, SK_BUFF_CONTEXT_SIZE, skBuffContext } from './skbuff.js';

@@ -17,7 +17,7 @@ export const Op = {
   unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
   br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22, global_get: 0x23, global_set: 0x24,
-  i32_load: 0x28, i64_load: 0x29, f64_load: 0x2b,
+  i32_load: 0x28, i64_load: 0x29, f64_load: 0x2b, i32_load8_u: 0x2d, i32_load16_u: 0x2f,
   i64_load8_s: 0x30, i64_load8_u: 0x31, i64_load16_s: 0x32, i64_load16_u: 0x33, i64_load32_s: 0x34, i64_load32_u: 0x35,
   i32_store: 0x36, i64_store: 0x37, f64_store: 0x39, i64_store8: 0x3c, i64_store16: 0x3d, i64_store32: 0x3e,
   i32_const: 0x41, i64_const: 0x42,
@@ -233,6 +233,13 @@ export class Code extends ByteWriter {
   memoryFill(): void {
     this.byte(Op.prefix_fc);
     this.u32(11);
+    this.byte(0);
+  }
+  /** memory.copy (dest, source, length on the stack), within memory 0. */
+  memoryCopy(): void {
+    this.byte(Op.prefix_fc);
+    this.u32(10);
+    this.byte(0);
     this.byte(0);
   }
 }

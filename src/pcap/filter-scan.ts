@@ -27,15 +27,15 @@ export interface CompactScanResult extends FilterScanResult {
 }
 
 /**
- * A walk that moves the accepted records of buf[pos..end) down to `pos` as
- * it goes (a run of adjacent ones in one copyWithin), so that afterwards
- * buf[pos..kept) holds them as they were in the file, ready to be written
- * (tcpdump -w output). Rejected records' bytes are overwritten. Errors as
- * PcapRecordFilter's.
+ * A walk that moves the accepted records of buf[pos..end) down to `dest`
+ * (default pos; at most pos) as it goes (a run of adjacent ones in one
+ * copyWithin), so that afterwards buf[dest..kept) holds them as they were
+ * in the file, ready to be written (tcpdump -w output). Rejected records'
+ * bytes are overwritten. Errors as PcapRecordFilter's.
  */
-export type PcapRecordCompactor = (buf: Uint8Array, pos: number, end: number, fileOffset?: number, number?: number) => CompactScanResult;
+export type PcapRecordCompactor = (buf: Uint8Array, pos: number, end: number, fileOffset?: number, number?: number, dest?: number) => CompactScanResult;
 
-type Generated = (buf: Uint8Array, pos: number, end: number, matches: Int32Array | undefined, res: Float64Array) => void;
+type Generated = (buf: Uint8Array, pos: number, end: number, matches: Int32Array | undefined, res: Float64Array, dest: number) => void;
 
 /**
  * The walk's JavaScript: `offsets` puts accepted record offsets in
@@ -52,10 +52,10 @@ function generate(filter: readonly SockFilter[], header: PcapFileHeader, maxReco
   const wirelen = /\bwirelen\b/.test(body.code) ? `const wirelen = ${u32(12)};` : '';
   const offsets = mode === 'offsets';
   const source = `
-    return function filterRecords(buf, pos, end, matches, res) {
+    return function filterRecords(buf, pos, end, matches, res, dest) {
       let count = 0, matched = 0, bad = 0;
       const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-      ${offsets ? 'const room = matches.length;' : 'let kept = pos, runFrom = pos, runTo = pos;'}
+      ${offsets ? 'const room = matches.length;' : 'let kept = dest, runFrom = pos, runTo = pos;'}
       while (end - pos >= ${PCAP_RECORD_HEADER_SIZE}${offsets ? ' && matched < room' : ''}) {
         const caplen = ${u32(8)};
         if (caplen > ${snap}) { bad = 1; break; }
@@ -106,7 +106,7 @@ export function compilePcapRecordFilter(filter: readonly SockFilter[], header: P
   if (!run) return undefined;
   const res = new Float64Array(5);
   return (buf, pos, end, matches, fileOffset = 0, number = 0) => {
-    run(buf, pos, end, matches, res);
+    run(buf, pos, end, matches, res, pos);
     if (res[3] !== 0) throw tooLarge(buf, res[0], header, maxRecord, fileOffset, number + res[1]);
     return { next: res[0], count: res[1], matched: res[2] };
   };
@@ -117,8 +117,8 @@ export function compilePcapRecordCompactor(filter: readonly SockFilter[], header
   const run = generate(filter, header, maxRecord, 'compact');
   if (!run) return undefined;
   const res = new Float64Array(5);
-  return (buf, pos, end, fileOffset = 0, number = 0) => {
-    run(buf, pos, end, undefined, res);
+  return (buf, pos, end, fileOffset = 0, number = 0, dest = pos) => {
+    run(buf, pos, end, undefined, res, dest);
     if (res[3] !== 0) throw tooLarge(buf, res[0], header, maxRecord, fileOffset, number + res[1]);
     return { next: res[0], count: res[1], matched: res[2], kept: res[4] };
   };
@@ -143,5 +143,19 @@ export function vmPcapRecordFilter(walker: RecordWalker, header: PcapFileHeader,
     const r = walker.walk(buf, pos, end, matches);
     if (r.tooLarge) throw tooLarge(buf, r.next, header, maxRecord, fileOffset, number + r.count);
     return { next: r.next, count: r.count, matched: r.matched };
+  };
+}
+
+/** A compacting record walk done elsewhere (WasmRecordWalk: the filter and the walk compiled to WebAssembly). */
+export interface RecordCompactor {
+  compact(buf: Uint8Array, pos: number, end: number, dest: number): { readonly next: number; readonly count: number; readonly matched: number; readonly tooLarge: boolean; readonly kept: number };
+}
+
+/** A PcapRecordCompactor from a compactor built for files with this header and recordSnaplen(header, maxRecord). */
+export function vmPcapRecordCompactor(walker: RecordCompactor, header: PcapFileHeader, maxRecord = 256 << 20): PcapRecordCompactor {
+  return (buf, pos, end, fileOffset = 0, number = 0, dest = pos) => {
+    const r = walker.compact(buf, pos, end, dest);
+    if (r.tooLarge) throw tooLarge(buf, r.next, header, maxRecord, fileOffset, number + r.count);
+    return { next: r.next, count: r.count, matched: r.matched, kept: r.kept };
   };
 }

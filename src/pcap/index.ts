@@ -18,4 +18,7 @@ export {
 } from './writer.js';
 export { generatePackets, GENERATOR_LINK_TYPES, type GeneratedPacket } from './generate.js';
 export { pcapFileHeader, scanPcapRecords, filterPcapRecords, type InPlaceFilter, type FilterScanResult, PCAP_HEADER_SIZE, PCAP_RECORD_HEADER_SIZE, type PcapFileHeader, type RecordVisitor, type ScanResult } from './scan.js';
-export { compilePcapRecordFilter, compilePcapRecordCompactor, type PcapRecordFilter, type PcapRecordCompactor, type CompactScanResult } from './filter-scan.js';
+export {
+  compilePcapRecordFilter, compilePcapRecordCompactor, vmPcapRecordFilter, vmPcapRecordCompactor,
+  type PcapRecordFilter, type PcapRecordCompactor, type CompactScanResult, type RecordWalker, type RecordCompactor,
+} from './filter-scan.js';
