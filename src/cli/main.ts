@@ -11,6 +11,7 @@ const COMMANDS: Record<string, string> = {
   asm: 'assemble eBPF assembly (llvm or ubpf syntax) into bytecode',
   disasm: 'disassemble bytecode or an ELF object',
   run: 'run a program on the userspace VM',
+  jit: 'compile a program to WebAssembly with the JIT',
   inspect: 'show the programs, maps and globals of an ELF object',
   btf: 'dump BTF type information',
   verify: 'check a program with the verifier',
