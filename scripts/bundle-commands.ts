@@ -98,6 +98,21 @@ export async function run(argv) {
 `;
 
 /**
+ * Source of the bundles' output function: fs.writeSync (process.stdout on a
+ * pipe would load net and stream, several ms, for a line of output), and
+ * the stream only where the descriptor is non-blocking and full.
+ */
+const WRITE_SOURCE = `const write = (fd, stream, t) => {
+  try {
+    writeSync(fd, t);
+  } catch (e) {
+    if (e?.code !== 'EAGAIN') throw e;
+    stream().write(t);
+  }
+};
+`;
+
+/**
  * The entry of a command under src/cli/commands bundled with a code
  * cache: exports `run(argv)`, the exit code of `bpfkit NAME ARGV...`. Output goes
  * through fs.writeSync: process.stdout on a pipe would load net and stream
@@ -108,15 +123,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import command from './src/cli/commands/${name}.ts';
 import { reportError } from './src/cli/main.ts';
 
-const write = (fd, stream, t) => {
-  try {
-    writeSync(fd, t);
-  } catch (e) {
-    if (e?.code !== 'EAGAIN') throw e;
-    stream().write(t);
-  }
-};
-const io = {
+${WRITE_SOURCE}const io = {
   stdout: (t) => write(1, () => process.stdout, t),
   stderr: (t) => write(2, () => process.stderr, t),
   readStdin: async () => new Uint8Array(readFileSync(0)),
@@ -393,15 +400,7 @@ const CONFORMANCE_ENTRY = `
 import { readFileSync, writeSync } from 'node:fs';
 import { main } from './src/cli/conformance.ts';
 
-const write = (fd, stream, t) => {
-  try {
-    writeSync(fd, t);
-  } catch (e) {
-    if (e?.code !== 'EAGAIN') throw e;
-    stream().write(t);
-  }
-};
-export async function run(argv, stdin) {
+${WRITE_SOURCE}export async function run(argv, stdin) {
   return main(argv, {
     stdout: (t) => write(1, () => process.stdout, t),
     stderr: (t) => write(2, () => process.stderr, t),

@@ -15,6 +15,7 @@ import { CaptureParser, LINKTYPE, PcapError, PcapWriter, type CapturedPacket } f
 import { tcActionName, xdpActionName } from '../progtypes/index.js';
 import { loadCollection, type MapDump, type VmCollection, type VmProgram } from '../runtime/index.js';
 import { DEFAULT_ENGINE, isEngine, type Engine } from '../vm/index.js';
+import { ArgvReader } from './argv.js';
 import { UsageError, type CommandIo } from './io.js';
 
 const USAGE = `Usage: bpfkit run OBJECT.o [--program NAME] [--pcap IN [--out OUT]] [--mem-file F | --mem HEX]
@@ -69,34 +70,26 @@ function parseArgs(argv: string[]): Options | undefined {
     budget: undefined, cpus: 1, skbStart: 'l2', json: false,
   };
   let file: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
+  for (const r = new ArgvReader(argv); r.next();) {
+    const a = r.arg;
+    switch (r.flag) {
       case '--help': case '-h': return undefined;
-      case '--program': case '-p': o.program = value(); break;
-      case '--pcap': o.pcap = value(); break;
-      case '--out': o.out = value(); break;
-      case '--mem-file': o.mem = new Uint8Array(readFileSync(value())); break;
-      case '--mem': o.mem = parseHex(value()); break;
+      case '--program': case '-p': o.program = r.value(); break;
+      case '--pcap': o.pcap = r.value(); break;
+      case '--out': o.out = r.value(); break;
+      case '--mem-file': o.mem = new Uint8Array(readFileSync(r.value())); break;
+      case '--mem': o.mem = parseHex(r.value()); break;
       case '--engine': {
-        const e = value();
+        const e = r.value();
         if (!isEngine(e)) throw new UsageError(`--engine takes interp or jit, not '${e}'`);
         o.engine = e;
         break;
       }
-      case '--repeat': o.repeat = positiveInt('--repeat', value()); break;
-      case '--budget': o.budget = positiveInt('--budget', value()); break;
-      case '--cpus': o.cpus = positiveInt('--cpus', value()); break;
+      case '--repeat': o.repeat = positiveInt('--repeat', r.value()); break;
+      case '--budget': o.budget = positiveInt('--budget', r.value()); break;
+      case '--cpus': o.cpus = positiveInt('--cpus', r.value()); break;
       case '--skb-start': {
-        const s = value();
+        const s = r.value();
         if (s !== 'l2' && s !== 'l3') throw new UsageError(`--skb-start takes l2 or l3, not '${s}'`);
         o.skbStart = s;
         break;

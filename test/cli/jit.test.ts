@@ -10,12 +10,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble } from '../../src/asm/index.js';
 import jitCommand, { JitInputError, JitProgramChoiceError } from '../../src/cli/commands/jit.js';
 import { main } from '../../src/cli/main.js';
+import type { CommandIo } from '../../src/cli/io.js';
+import { runCommand, scratchDir, type CommandResult } from './command.js';
 import { main as conformancePlugin } from '../../src/cli/conformance.js';
 import { loadCollectionSpec } from '../../src/elf/index.js';
 import { encode } from '../../src/isa/index.js';
@@ -32,22 +33,11 @@ const WebAssembly = (globalThis as unknown as {
   };
 }).WebAssembly;
 
-const dir = mkdtempSync(join(tmpdir(), 'bpfkit-jit-cli-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('bpfkit-jit-cli-');
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-async function ours(argv: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s), readStdin: async () => new Uint8Array() };
-  const code = await main(['jit', ...argv], io);
-  return { code, stdout, stderr };
-}
+
+const ours = (argv: string[]): Promise<CommandResult> => runCommand((a, io) => main(['jit', ...a], io), argv);
 
 interface JsonLine {
   program: string;
@@ -242,12 +232,7 @@ test('the same path bundles `run` and the conformance plugin: same output as fro
   const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
   const runCases = [[asmFile, '--mem', mem.replaceAll(' ', '')], [rawFile, '--mem', '0102', '--engine', 'interp'], [join(dir, 'absent.asm')]];
   const pluginCases: [string[], string][] = [[[mem, '--engine jit'], hex(encode(assemble(ASM)))], [[''], 'zz']];
-  const capture = async (f: (io: { stdout: (s: string) => void; stderr: (s: string) => void; readStdin: () => Promise<Uint8Array> }) => Promise<number>, stdin = ''): Promise<Result> => {
-    let stdout = '';
-    let stderr = '';
-    const code = await f({ stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), readStdin: async () => new TextEncoder().encode(stdin) });
-    return { code, stdout, stderr };
-  };
+  const capture = (f: (io: CommandIo) => Promise<number>, stdin = ''): Promise<CommandResult> => runCommand((_, io) => f(io), [], stdin);
   for (const commonjs of [false, true]) {
     if (commonjs) writeFileSync(join(root, 'bin', 'package.json'), '{ "type": "commonjs" }\n');
     for (const argv of runCases) {

@@ -7,23 +7,17 @@
  * order), on pcapng, on other link types, and with filters that read the
  * wire length, index packets through X, or divide.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tcpdumpCommand from '../../src/cli/commands/tcpdump.js';
+import { runCommand, scratchDir, type CommandResult } from './command.js';
 import { generatePackets, LINKTYPE, writePcap, writePcapng, type PacketToWrite } from '../../src/pcap/index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bpfkit-tcpdump-engines-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('bpfkit-tcpdump-engines-');
 
-async function ours(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await tcpdumpCommand(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), readStdin: async () => new Uint8Array() });
-  return { code, stdout, stderr };
-}
+const ours = (argv: string[]): Promise<CommandResult> => runCommand(tcpdumpCommand, argv);
 
 function packets(seed: number, count: number, linkType: number = LINKTYPE.EN10MB): PacketToWrite[] {
   let i = 0;

@@ -11,30 +11,18 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareCbpf } from '../../src/cbpf/index.js';
 import tcpdumpCommand from '../../src/cli/commands/tcpdump.js';
+import { runCommand, scratchDir, type CommandResult } from './command.js';
 import { generatePackets, parseCapture, PcapWriter, writePcap, type PacketToWrite } from '../../src/pcap/index.js';
 import { compileFilter } from '../../src/pcap/filter/index.js';
 import { bundleTcpdump } from '../../scripts/bundle-commands.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bpfkit-tcpdump-read-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('bpfkit-tcpdump-read-');
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function ours(argv: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await tcpdumpCommand(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), readStdin: async () => new Uint8Array() });
-  return { code, stdout, stderr };
-}
+const ours = (argv: string[]): Promise<CommandResult> => runCommand(tcpdumpCommand, argv);
 
 /** Packets of every size class: small, around the 64 KiB head room, past a 256 KiB chunk. */
 function varied(count: number, seed: number): PacketToWrite[] {

@@ -7,25 +7,19 @@
  * one write holds, a truncated last record, and a record above the snap
  * length (the packets before it written, the error naming it).
  */
-import { after, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tcpdumpCommand from '../../src/cli/commands/tcpdump.js';
+import { runCommand, scratchDir, type CommandResult } from './command.js';
 import { generatePackets, writePcap, type PacketToWrite } from '../../src/pcap/index.js';
 import { requireTools, tcpdumpMissingReason } from '../pcap/filter/tcpdump.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bpfkit-tcpdump-wasm-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('bpfkit-tcpdump-wasm-');
 
-async function ours(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await tcpdumpCommand(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), readStdin: async () => new Uint8Array() });
-  return { code, stdout, stderr };
-}
+const ours = (argv: string[]): Promise<CommandResult> => runCommand(tcpdumpCommand, argv);
 
 function theirs(argv: string[]): { code: number; stderr: string } {
   const r = spawnSync('tcpdump', argv, { encoding: 'utf8' });

@@ -12,6 +12,7 @@ import { isElf, loadCollectionSpec } from '../../elf/index.js';
 import type { Insn } from '../../isa/index.js';
 import { analyse, compile, translate } from '../../jit/index.js';
 import { DEFAULT_BUDGET } from '../../vm/index.js';
+import { ArgvReader } from '../argv.js';
 import { UsageError, type CommandIo } from '../io.js';
 import { loadProgram } from './run.js';
 
@@ -60,19 +61,13 @@ function parseArgs(argv: string[]): Options | undefined {
   let out: string | undefined;
   let verified = false;
   let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
+  for (const r = new ArgvReader(argv); r.next();) {
+    const a = r.arg;
+    switch (r.flag) {
       case '--help': case '-h': return undefined;
-      case '--program': case '-p': program = value(); break;
+      case '--program': case '-p': program = r.value(); break;
       case '--verified': verified = true; break;
-      case '-o': case '--output': out = value(); break;
+      case '-o': case '--output': out = r.value(); break;
       case '--json': json = true; break;
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`jit: unknown option '${a}'`);

@@ -10,6 +10,7 @@ import { BpfkitError } from '../../errors/index.js';
 import { decode, type Insn } from '../../isa/index.js';
 import { isElf } from '../../elf/index.js';
 import { DEFAULT_ENGINE, isEngine, prepare, type Engine } from '../../vm/index.js';
+import { ArgvReader } from '../argv.js';
 import { UsageError, type CommandIo } from '../io.js';
 
 const USAGE = `Usage: bpfkit run FILE [--mem-file F] [--mem HEX] [--engine interp|jit] [--repeat N] [--budget N] [--json]
@@ -62,26 +63,20 @@ function parseArgs(argv: string[]): Options | undefined {
   let repeat = 1;
   let budget: number | undefined;
   let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
+  for (const r = new ArgvReader(argv); r.next();) {
+    const a = r.arg;
+    switch (r.flag) {
       case '--help': case '-h': return undefined;
-      case '--mem': mem = parseHex(value()); break;
-      case '--mem-file': mem = new Uint8Array(readFileSync(value())); break;
+      case '--mem': mem = parseHex(r.value()); break;
+      case '--mem-file': mem = new Uint8Array(readFileSync(r.value())); break;
       case '--engine': {
-        const e = value();
+        const e = r.value();
         if (!isEngine(e)) throw new UsageError(`--engine takes interp or jit, not '${e}'`);
         engine = e;
         break;
       }
-      case '--repeat': repeat = positiveInt('--repeat', value()); break;
-      case '--budget': budget = positiveInt('--budget', value()); break;
+      case '--repeat': repeat = positiveInt('--repeat', r.value()); break;
+      case '--budget': budget = positiveInt('--budget', r.value()); break;
       case '--json': json = true; break;
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`run: unknown option '${a}'`);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CbpfLoopError, runCbpf } from '../../../src/cbpf/index.js';
 import tcpdumpCommand from '../../../src/cli/commands/tcpdump.js';
+import { runCommand } from '../../cli/command.js';
 import { generatePackets, writePcap, writePcapng, type PacketToWrite } from '../../../src/pcap/index.js';
 import { compileFilter } from '../../../src/pcap/filter/index.js';
 import { requireTools, tcpdumpMissingReason } from './tcpdump.js';
@@ -126,9 +127,7 @@ test('every engine selects the same packets; a looping filter rejects the packet
   frame.set([51, 3], 34); // AH: next header AH, payload length 3 -> (3 + 2) * 4 = 20, the same offset again
   const looping = join(dir, 'loop.pcap');
   writeFileSync(looping, writePcap([{ data: frame }, { data: frame }]));
-  let stderr = '';
-  let stdout = '';
-  await tcpdumpCommand(['-r', looping, 'protochain 6'], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), readStdin: async () => new Uint8Array() });
+  const { stdout, stderr } = await runCommand(tcpdumpCommand, ['-r', looping, 'protochain 6']);
   assert.match(stdout, /^0 of 2 packets matched/);
   assert.match(stderr, /packet 1: the filter loops/);
   assert.match(stderr, /packet 2: the filter loops/);
