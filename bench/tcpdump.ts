@@ -6,8 +6,9 @@
  *
  * The capture (generatePackets, seed 42, Ethernet) is written once to
  * build/tcpdump-1m.pcap. Both tools run as processes, `-r FILE -w /dev/null
- * EXPR`, ours as a user runs it: `node bin/bpfkit.js tcpdump ...`, which
- * loads dist/cli/bundle/tcpdump.js (remade here from src/ first, with
+ * EXPR`, in the environment as it is, ours as a user runs it: `bpfkit
+ * tcpdump ...` (bin/bpfkit, the command npm installs), which starts
+ * bin/bpfkit.js, which loads dist/cli/bundle/tcpdump.js (remade here from src/ first, with
  * scripts/bundle-commands.ts, as `npm run build` makes it). Each figure is
  * the median of N rounds (default 5, interleaved) of wall time and of CPU
  * time (user + sys, from `perf stat` when it works, else /usr/bin/time's
@@ -29,8 +30,8 @@
  * proxy; this one does), makes Node 20 read and parse that CA bundle while
  * it starts, before any script runs: about 35 ms of CPU here, more than
  * bpfkit's whole filtering of a million packets, for TLS that `bpfkit
- * tcpdump` never uses. Both tools are timed without it, and when it is set
- * one more line shows our command with it.
+ * tcpdump` never uses: bin/bpfkit starts such commands without it. When
+ * it is set, one more line shows `node bin/bpfkit.js tcpdump` with it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -103,7 +104,7 @@ const CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
 const cleanEnv: NodeJS.ProcessEnv = { ...process.env };
 delete cleanEnv.NODE_EXTRA_CA_CERTS;
 
-function timeProcess(cmd: string, argv: string[], env: NodeJS.ProcessEnv = cleanEnv): Timing {
+function timeProcess(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Timing {
   const wrap: string[] = perfWorks ? ['perf', 'stat', '-x,', '-e', 'task-clock', cmd] : hasTime ? ['/usr/bin/time', '-f', 'CPU %U %S', cmd] : [cmd];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(wrap[0]!, [...wrap.slice(1), ...argv], { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20, env });
@@ -123,13 +124,15 @@ function timeProcess(cmd: string, argv: string[], env: NodeJS.ProcessEnv = clean
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 await bundleCommands(join(root, 'dist/cli/bundle'));
-const bin = join(root, 'bin/bpfkit.js');
+const bin = join(root, 'bin/bpfkit');
 const ours = (engine: string | undefined, argv: string[]): [string, string[]] =>
-  [process.execPath, [bin, 'tcpdump', ...(engine ? ['--engine', engine] : []), ...argv]];
+  [bin, ['tcpdump', ...(engine ? ['--engine', engine] : []), ...argv]];
+/** `node bin/bpfkit.js tcpdump ARGV`: Node started directly, with the environment as it is. */
+const direct = (argv: string[]): [string, string[]] => [process.execPath, [join(root, 'bin/bpfkit.js'), 'tcpdump', ...argv]];
 const size = statSync(capture).size;
 const JIT = !args.includes('--no-jit');
 console.log(`capture: ${capture}, ${PACKETS} packets, ${(size / 1e6).toFixed(0)} MB; ${ROUNDS} rounds, medians, ms; CPU from ${perfWorks ? 'perf stat' : hasTime ? '/usr/bin/time' : 'nowhere'}`);
-console.log(`command: node bin/bpfkit.js tcpdump -r FILE -w /dev/null EXPR  vs  tcpdump -r FILE -w /dev/null EXPR`);
+console.log(`command: bpfkit tcpdump -r FILE -w /dev/null EXPR  vs  tcpdump -r FILE -w /dev/null EXPR (bin/bpfkit; environment as it is)`);
 const cols = ['tcpdump', 'cpu', 'bpfkit', 'cpu', 'ratio', 'cpu ratio', ...(JIT ? ['jit', 'cpu', 'ratio', 'cpu ratio'] : [])];
 console.log(`${'filter'.padEnd(30)} ${cols.map((c) => c.padStart(9)).join(' ')}  same -w output`);
 const rows: { expr: string; t: Timing; o: Timing; j?: Timing }[] = [];
@@ -170,12 +173,12 @@ if (CA_CERTS !== undefined) {
   const withCa: Timing[] = [];
   const without: Timing[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    withCa.push(timeProcess(...ours(undefined, ['-r', capture, '-w', '/dev/null', expr]), process.env));
-    without.push(timeProcess(...ours(undefined, ['-r', capture, '-w', '/dev/null', expr])));
+    withCa.push(timeProcess(...direct(['-r', capture, '-w', '/dev/null', expr])));
+    without.push(timeProcess(...direct(['-r', capture, '-w', '/dev/null', expr]), cleanEnv));
   }
   const w = median(withCa.map((x) => x.cpu));
   const wo = median(without.map((x) => x.cpu));
-  console.log(`NODE_EXTRA_CA_CERTS is set here (${CA_CERTS}): with it, bpfkit '${expr}' takes ${median(withCa.map((x) => x.wall)).toFixed(0)} ms wall, ` +
+  console.log(`NODE_EXTRA_CA_CERTS is set here (${CA_CERTS}): with it, node bin/bpfkit.js tcpdump '${expr}' takes ${median(withCa.map((x) => x.wall)).toFixed(0)} ms wall, ` +
     `${w.toFixed(0)} ms CPU (${(w - wo).toFixed(0)} ms more CPU, all in Node's start-up)`);
 }
 
