@@ -20,6 +20,8 @@
  */
 import { BPF_MEMWORDS, type SockFilter } from './insn.js';
 import { Code, I32, ModuleBuilder, Op, VOID } from '../jit/wasm.js';
+import { hostWasm } from '../jit/webassembly.js';
+import type { LinearMemory } from '../vm/index.js';
 
 export interface WasmRecordWalkOptions {
   /** The file's record headers (caplen, wire length) are little-endian. */
@@ -348,28 +350,14 @@ export function wasmRecordWalkModule(filter: readonly SockFilter[], opts: WasmRe
 
 type WalkFn = (pos: number, end: number, room: number) => void;
 
-/**
- * The part of the WebAssembly JavaScript API used here: the project's lib
- * settings (ES2022, no DOM) do not declare it, so it is reached through globalThis.
- */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
-}
-
 /** A filter's record walk as a WebAssembly instance, with the memory the file is read into. */
 export class WasmRecordWalk {
-  readonly #memory: WasmMemory;
+  readonly #memory: LinearMemory;
   readonly #scan: WalkFn;
   readonly #compact: WalkFn;
   #words: Uint32Array;
 
-  constructor(memory: WasmMemory, scan: WalkFn, compact: WalkFn) {
+  constructor(memory: LinearMemory, scan: WalkFn, compact: WalkFn) {
     this.#memory = memory;
     this.#scan = scan;
     this.#compact = compact;
@@ -462,7 +450,7 @@ export class WasmRecordWalk {
  * host has no WebAssembly, or it refuses to compile.
  */
 export function compileWasmRecordWalk(filter: readonly SockFilter[], opts: WasmRecordWalkOptions): WasmRecordWalk | undefined {
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  const api = hostWasm();
   if (api === undefined) return undefined;
   const bytes = wasmRecordWalkModule(filter, opts);
   if (!bytes) return undefined;

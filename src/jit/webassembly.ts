@@ -19,10 +19,16 @@ export interface WasmInstance {
 
 export type ImportObject = Record<string, Record<string, LinearMemory | ((...args: number[]) => void)>>;
 
-interface WasmApi {
+export interface WasmApi {
+  Memory: new (descriptor: { initial: number; maximum?: number }) => LinearMemory;
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: ImportObject) => WasmInstance;
   compile(bytes: Uint8Array): Promise<WasmModule>;
 }
 
 export const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** The host's WebAssembly now, or undefined where there is none (or it was taken away). */
+export function hostWasm(): WasmApi | undefined {
+  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+}
