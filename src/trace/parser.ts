@@ -11,6 +11,13 @@ const BINARY_LEVELS: readonly (readonly BinaryOp[])[] = [
   ['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '<=', '>', '>='], ['<<', '>>'], ['+', '-'], ['*', '/', '%'],
 ];
 
+/**
+ * Levels of nesting (parentheses, operators, blocks, else-if chains) the
+ * parser follows; deeper input is a ScriptError at the place it goes too
+ * deep, not a stack overflow (later passes recurse over the tree as well).
+ */
+const MAX_NESTING = 200;
+
 const INT_TYPES = new Set(['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'int', 'char', 'short', 'long', 'unsigned', 'void', 'bool', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64']);
 
 function join(a: Loc, b: Loc): Loc {
@@ -31,13 +38,32 @@ function describe(t: Token): string {
 }
 
 export function parse(source: string): Script {
-  return new Parser(source).script();
+  try {
+    return new Parser(source).script();
+  } catch (e) {
+    // MAX_NESTING leaves room on any stack we have met; this is the guard for one that is smaller.
+    if (e instanceof RangeError) throw new ScriptError(`program too deeply nested to parse (${e.message})`, undefined);
+    throw e;
+  }
 }
 
 class Parser {
   private readonly lx: Lexer;
+  /** Nesting levels open now (see nested). */
+  private depth = 0;
   constructor(source: string) {
     this.lx = new Lexer(source);
+  }
+
+  /** Parse one nesting level with `f`, starting at the next token. */
+  private nested<T>(f: () => T): T {
+    if (this.depth >= MAX_NESTING) throw new ScriptError(`nesting too deep (more than ${MAX_NESTING} levels)`, this.lx.peek().loc);
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
   }
 
   private unexpected(t: Token, expecting?: string): never {
@@ -90,6 +116,10 @@ class Parser {
   }
 
   private block(): Stmt[] {
+    return this.nested(() => this.blockBody());
+  }
+
+  private blockBody(): Stmt[] {
     this.expect('{');
     const out: Stmt[] = [];
     while (!this.isPunct('}')) {
@@ -169,13 +199,17 @@ class Parser {
     if (e.kind === 'ident' && e.text === 'else') {
       this.lx.next();
       const n = this.lx.peek();
-      els = n.kind === 'ident' && n.text === 'if' ? [this.ifStmt()] : this.block();
+      els = n.kind === 'ident' && n.text === 'if' ? [this.nested(() => this.ifStmt())] : this.block();
     }
     return { kind: 'if', cond, then, else: els, loc: t.loc };
   }
 
   /** inPredicate: a bare '/' ends the predicate, so division needs parentheses there (as in bpftrace). */
   expr(inPredicate = false): Expr {
+    return this.nested(() => this.ternary(inPredicate));
+  }
+
+  private ternary(inPredicate: boolean): Expr {
     const cond = this.binary(0, inPredicate);
     if (this.isPunct('?')) {
       this.lx.next();
@@ -205,13 +239,13 @@ class Parser {
     if (t.kind === 'punct') {
       if (t.text === '!' || t.text === '~' || t.text === '-' || t.text === '*' || t.text === '&') {
         this.lx.next();
-        const operand = this.unary(inPredicate);
+        const operand = this.nested(() => this.unary(inPredicate));
         if (t.text === '-' && operand.kind === 'int') return { kind: 'int', value: -operand.value, loc: join(t.loc, operand.loc) };
         return { kind: 'unary', op: t.text, operand, loc: join(t.loc, operand.loc) };
       }
       if (t.text === '++' || t.text === '--') {
         this.lx.next();
-        const target = this.unary(inPredicate);
+        const target = this.nested(() => this.unary(inPredicate));
         return { kind: 'incdec', op: t.text, prefix: true, target, loc: join(t.loc, target.loc) };
       }
     }

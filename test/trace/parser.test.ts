@@ -74,3 +74,18 @@ test('fuzzed inputs give ScriptError, never a crash', () => {
     }
   }
 });
+
+test('deep nesting: 150 levels parse; past the limit a ScriptError at the place, never a stack overflow', () => {
+  const parens = (n: number): string => `BEGIN { $x = ${'('.repeat(n)}1${')'.repeat(n)}; }`;
+  assert.equal(parse(parens(150)).probes.length, 1);
+  const cases = [
+    parens(20000),
+    `BEGIN { $x = ${'!'.repeat(20000)}1; }`,
+    `BEGIN { ${'if (1) { '.repeat(5000)}$x = 1;${' }'.repeat(5000)} }`,
+    `BEGIN { $x = ${'1 ? '.repeat(5000)}1${' : 2'.repeat(5000)}; }`,
+    `BEGIN { if (1) { } ${'else if (1) { } '.repeat(5000)}}`,
+  ];
+  for (const src of cases) {
+    assert.throws(() => parse(src), (e: unknown) => e instanceof ScriptError && /nesting too deep/.test(e.message) && e.loc !== undefined && e.loc.line === 1);
+  }
+});
