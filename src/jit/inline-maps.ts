@@ -1,5 +1,6 @@
 import { HELPER_NAMES } from '../asm/helper-names.js';
 import { KEY_HASH, TABLE_COUNT, TABLE_FREE, TABLE_HEAD, TABLE_TAIL, TABLE_USED } from '../maps/hash-table.js';
+import type { HashTableLayout } from '../maps/hash-table.js';
 import type { MapLayout } from '../maps/layout.js';
 import { MAX_FRAMES, STACK_BASE, STACK_SIZE, STACK_STRIDE } from '../vm/layout.js';
 import { INLINE_DECLINED, type InlineFunction, type InlineHelper } from './translate.js';
@@ -37,7 +38,6 @@ const MAX_UNROLLED_COPY = 64;
 
 const EINVAL = -22, EEXIST = -17, ENOENT = -2, E2BIG = -7;
 
-const i32Load8U = 0x2d, i32Load16U = 0x2f;
 
 // Dispatcher function locals: parameters r1 (0), r2 (1), r3 (2), r4 (3), then i32s.
 const P_MAP = 0, P_KEY = 1, P_VALUE = 2, P_FLAGS = 3;
@@ -176,12 +176,12 @@ function hashKey(c: Code, m: HashLayout): number {
     const tail = Math.min(4, k - 4 * i);
     c.localGet(L_A);
     if (tail === 4) c.mem(Op.i32_load, 4 * i);
-    else if (tail === 1) c.mem(i32Load8U, 4 * i);
+    else if (tail === 1) c.mem(Op.i32_load8_u, 4 * i);
     else {
-      c.mem(i32Load16U, 4 * i);
+      c.mem(Op.i32_load16_u, 4 * i);
       if (tail === 3) {
         c.localGet(L_A);
-        c.mem(i32Load8U, 4 * i + 2);
+        c.mem(Op.i32_load8_u, 4 * i + 2);
         c.i32(16);
         c.op(Op.i32_shl);
         c.op(Op.i32_or);
@@ -230,16 +230,7 @@ function probe(c: Code, m: HashLayout, words: number, found: () => void): void {
   c.block(Op.block);
   c.block(Op.loop);
   c.localGet(L_B);
-  c.i32(2);
-  c.op(Op.i32_shl);
-  c.mem(Op.i32_load, t.buckets);
-  c.localTee(L_S);
-  c.op(Op.i32_eqz);
-  c.brIf(1);
-  c.localGet(L_S);
-  c.i32(t.keyStride);
-  c.op(Op.i32_mul);
-  c.localSet(L_P);
+  loadBucket(c, t, L_S);
   for (let i = 0; i < words; i++) {
     c.localGet(L_P);
     c.mem(Op.i32_load, t.keys - t.keyStride + 4 * i);
@@ -251,14 +242,72 @@ function probe(c: Code, m: HashLayout, words: number, found: () => void): void {
   found();
   c.op(Op.end);
   c.localGet(L_B);
-  c.i32(1);
-  c.op(Op.i32_add);
-  c.i32(t.mask);
-  c.op(Op.i32_and);
+  nextBucket(c, t);
   c.localSet(L_B);
   c.br(0);
   c.op(Op.end);
   c.op(Op.end);
+}
+
+/**
+ * With a bucket index on the stack: its slot + 1 into local `slot`, out of
+ * the enclosing block (br_if 1) when the bucket is empty, else the slot's
+ * key record in L_P (see keyRecord).
+ */
+function loadBucket(c: Code, t: HashTableLayout, slot: number): void {
+  c.i32(2);
+  c.op(Op.i32_shl);
+  c.mem(Op.i32_load, t.buckets);
+  c.localTee(slot);
+  c.op(Op.i32_eqz);
+  c.brIf(1);
+  keyRecord(c, t, slot);
+}
+
+/** The bucket after the one on the stack (they wrap around). */
+function nextBucket(c: Code, t: HashTableLayout): void {
+  c.i32(1);
+  c.op(Op.i32_add);
+  c.i32(t.mask);
+  c.op(Op.i32_and);
+}
+
+/** L_P = (slot + 1 in local `slot`) * keyStride: that slot's key words are at L_P + keys - keyStride. */
+function keyRecord(c: Code, t: HashTableLayout, slot: number): void {
+  c.localGet(slot);
+  c.i32(t.keyStride);
+  c.op(Op.i32_mul);
+  c.localSet(L_P);
+}
+
+/**
+ * In the insertion/LRU order: the `field` link of slot + 1 in local `of`
+ * becomes local `value`; when `of` is 0 (no such slot), the order's head
+ * (for next) or tail (for prev) does.
+ */
+function setLink(c: Code, t: HashTableLayout, of: number, field: 'next' | 'prev', value: number): void {
+  c.localGet(of);
+  c.block(Op.if);
+  c.localGet(of);
+  c.i32(3);
+  c.op(Op.i32_shl);
+  c.localGet(value);
+  c.mem(Op.i32_store, t.links - (field === 'next' ? 4 : 8));
+  c.op(Op.else);
+  c.i32(0);
+  c.localGet(value);
+  c.mem(Op.i32_store, t.header + (field === 'next' ? TABLE_HEAD : TABLE_TAIL));
+  c.op(Op.end);
+}
+
+/** The table's entry count, plus or minus one. */
+function addCount(c: Code, t: HashTableLayout, op: typeof Op.i32_add | typeof Op.i32_sub): void {
+  c.i32(0);
+  c.i32(0);
+  c.mem(Op.i32_load, t.header + TABLE_COUNT);
+  c.i32(1);
+  c.op(op);
+  c.mem(Op.i32_store, t.header + TABLE_COUNT);
 }
 
 /** i64 address of the value of slot + 1 in L_S. */
@@ -285,18 +334,23 @@ function hashLookup(c: Code, m: HashLayout, ranges: readonly ReadableRange[]): v
 function updateArgs(c: Code, ranges: readonly ReadableRange[], keySize: number, valueSize: number): void {
   inBounds(c, ranges, P_KEY, keySize, L_A);
   inBounds(c, ranges, P_VALUE, valueSize, L_VA);
-  c.localGet(P_FLAGS);
-  c.i64(2);
-  c.op(Op.i64_gt_u);
+  flagsFail(c, Op.i64_gt_u, 2, EINVAL);
+}
+
+/** Return E2BIG when the i32 on the stack (a slot or index) is `maxEntries` or more. */
+function tooBigAt(c: Code, maxEntries: number): void {
+  c.i32(maxEntries | 0);
+  c.op(Op.i32_ge_u);
   c.block(Op.if);
-  ret(c, EINVAL);
+  ret(c, E2BIG);
   c.op(Op.end);
 }
 
-function flagIs(c: Code, flag: number, errno: number): void {
+/** Return `errno` when the flags compare true with `flag` (`cmp`: an i64 comparison). */
+function flagsFail(c: Code, cmp: typeof Op.i64_eq | typeof Op.i64_gt_u, flag: number, errno: number): void {
   c.localGet(P_FLAGS);
   c.i64(flag);
-  c.op(Op.i64_eq);
+  c.op(cmp);
   c.block(Op.if);
   ret(c, errno);
   c.op(Op.end);
@@ -309,10 +363,7 @@ function copyValue(c: Code, src: number, size: number): void {
     c.localGet(L_P);
     c.localGet(src);
     c.i32(size);
-    c.byte(Op.prefix_fc); // memory.copy
-    c.u32(10);
-    c.byte(0);
-    c.byte(0);
+    c.memoryCopy();
     return;
   }
   for (let o = 0; o < size;) {
@@ -332,12 +383,12 @@ function hashUpdate(c: Code, m: HashLayout, ranges: readonly ReadableRange[]): v
   updateArgs(c, ranges, m.keySize, m.valueSize);
   const words = hashKey(c, m);
   probe(c, m, words, () => {
-    flagIs(c, 1, EEXIST);
+    flagsFail(c, Op.i64_eq, 1, EEXIST);
     slotValue(c, m.values, m.slotSize);
     copyValue(c, L_VA, m.valueSize);
     ret(c, 0);
   });
-  flagIs(c, 2, ENOENT);
+  flagsFail(c, Op.i64_eq, 2, ENOENT);
   // A slot: the free list's first, else the next never used one, else the map is full.
   c.i32(0);
   c.mem(Op.i32_load, t.header + TABLE_FREE);
@@ -353,11 +404,7 @@ function hashUpdate(c: Code, m: HashLayout, ranges: readonly ReadableRange[]): v
   c.i32(0);
   c.mem(Op.i32_load, t.header + TABLE_USED);
   c.localTee(L_S);
-  c.i32(t.maxEntries | 0);
-  c.op(Op.i32_ge_u);
-  c.block(Op.if);
-  ret(c, E2BIG);
-  c.op(Op.end);
+  tooBigAt(c, t.maxEntries);
   c.i32(0);
   c.localGet(L_S);
   c.i32(1);
@@ -366,10 +413,7 @@ function hashUpdate(c: Code, m: HashLayout, ranges: readonly ReadableRange[]): v
   c.mem(Op.i32_store, t.header + TABLE_USED);
   c.op(Op.end);
   // The key, as whole words (the stored key's zero padding included).
-  c.localGet(L_S);
-  c.i32(t.keyStride);
-  c.op(Op.i32_mul);
-  c.localSet(L_P);
+  keyRecord(c, t, L_S);
   for (let i = 0; i < words; i++) {
     c.localGet(L_P);
     c.localGet(L_W + i);
@@ -393,27 +437,11 @@ function hashUpdate(c: Code, m: HashLayout, ranges: readonly ReadableRange[]): v
   c.localGet(L_P);
   c.i32(0);
   c.mem(Op.i32_store, t.links - 4);
-  c.localGet(L_H);
-  c.block(Op.if);
-  c.localGet(L_H);
-  c.i32(3);
-  c.op(Op.i32_shl);
-  c.localGet(L_S);
-  c.mem(Op.i32_store, t.links - 4);
-  c.op(Op.else);
-  c.i32(0);
-  c.localGet(L_S);
-  c.mem(Op.i32_store, t.header + TABLE_HEAD);
-  c.op(Op.end);
+  setLink(c, t, L_H, 'next', L_S);
   c.i32(0);
   c.localGet(L_S);
   c.mem(Op.i32_store, t.header + TABLE_TAIL);
-  c.i32(0);
-  c.i32(0);
-  c.mem(Op.i32_load, t.header + TABLE_COUNT);
-  c.i32(1);
-  c.op(Op.i32_add);
-  c.mem(Op.i32_store, t.header + TABLE_COUNT);
+  addCount(c, t, Op.i32_add);
   slotValue(c, m.values, m.slotSize);
   copyValue(c, L_VA, m.valueSize);
   ret(c, 0);
@@ -435,46 +463,32 @@ function hashDelete(c: Code, m: HashLayout, ranges: readonly ReadableRange[]): v
     c.block(Op.block);
     c.block(Op.loop);
     c.localGet(L_J);
-    c.i32(1);
-    c.op(Op.i32_add);
-    c.i32(t.mask);
-    c.op(Op.i32_and);
+    nextBucket(c, t);
     c.localTee(L_J);
-    c.i32(2);
-    c.op(Op.i32_shl);
-    c.mem(Op.i32_load, t.buckets);
-    c.localTee(L_VA);
-    c.op(Op.i32_eqz);
-    c.brIf(1);
-    c.localGet(L_VA);
-    c.i32(t.keyStride);
-    c.op(Op.i32_mul);
-    c.localSet(L_P);
+    loadBucket(c, t, L_VA);
     bucketOf(c, m, (i) => {
       c.localGet(L_P);
       c.mem(Op.i32_load, t.keys - t.keyStride + 4 * i);
     });
     c.localSet(L_HOME);
-    // It stays unless its home lies cyclically outside (hole, j].
+    // It stays unless its home lies cyclically outside (hole, j]: inside means hole < home
+    // and home <= j when the run does not wrap (hole <= j), either of them when it does.
+    const inRun = (join: typeof Op.i32_and | typeof Op.i32_or): void => {
+      c.localGet(L_B);
+      c.localGet(L_HOME);
+      c.op(Op.i32_lt_u);
+      c.localGet(L_HOME);
+      c.localGet(L_J);
+      c.op(Op.i32_le_u);
+      c.op(join);
+    };
     c.localGet(L_B);
     c.localGet(L_J);
     c.op(Op.i32_le_u);
     c.block(Op.if, I32);
-    c.localGet(L_B);
-    c.localGet(L_HOME);
-    c.op(Op.i32_lt_u);
-    c.localGet(L_HOME);
-    c.localGet(L_J);
-    c.op(Op.i32_le_u);
-    c.op(Op.i32_and);
+    inRun(Op.i32_and);
     c.op(Op.else);
-    c.localGet(L_B);
-    c.localGet(L_HOME);
-    c.op(Op.i32_lt_u);
-    c.localGet(L_HOME);
-    c.localGet(L_J);
-    c.op(Op.i32_le_u);
-    c.op(Op.i32_or);
+    inRun(Op.i32_or);
     c.op(Op.end);
     c.op(Op.i32_eqz);
     c.block(Op.if);
@@ -504,30 +518,8 @@ function hashDelete(c: Code, m: HashLayout, ranges: readonly ReadableRange[]): v
     c.localGet(L_P);
     c.mem(Op.i32_load, t.links - 4);
     c.localSet(L_HOME);
-    c.localGet(L_J);
-    c.block(Op.if);
-    c.localGet(L_J);
-    c.i32(3);
-    c.op(Op.i32_shl);
-    c.localGet(L_HOME);
-    c.mem(Op.i32_store, t.links - 4);
-    c.op(Op.else);
-    c.i32(0);
-    c.localGet(L_HOME);
-    c.mem(Op.i32_store, t.header + TABLE_HEAD);
-    c.op(Op.end);
-    c.localGet(L_HOME);
-    c.block(Op.if);
-    c.localGet(L_HOME);
-    c.i32(3);
-    c.op(Op.i32_shl);
-    c.localGet(L_J);
-    c.mem(Op.i32_store, t.links - 8);
-    c.op(Op.else);
-    c.i32(0);
-    c.localGet(L_J);
-    c.mem(Op.i32_store, t.header + TABLE_TAIL);
-    c.op(Op.end);
+    setLink(c, t, L_J, 'next', L_HOME);
+    setLink(c, t, L_HOME, 'prev', L_J);
     // prev = -1 (free), next = the free list; the key's bytes zeroed.
     c.localGet(L_P);
     c.i32(-1);
@@ -539,21 +531,13 @@ function hashDelete(c: Code, m: HashLayout, ranges: readonly ReadableRange[]): v
     c.i32(0);
     c.localGet(L_S);
     c.mem(Op.i32_store, t.header + TABLE_FREE);
-    c.localGet(L_S);
-    c.i32(t.keyStride);
-    c.op(Op.i32_mul);
-    c.localSet(L_P);
+    keyRecord(c, t, L_S);
     for (let o = 0; o < t.keyStride; o += 4) {
       c.localGet(L_P);
       c.i32(0);
       c.mem(Op.i32_store, t.keys - t.keyStride + o);
     }
-    c.i32(0);
-    c.i32(0);
-    c.mem(Op.i32_load, t.header + TABLE_COUNT);
-    c.i32(1);
-    c.op(Op.i32_sub);
-    c.mem(Op.i32_store, t.header + TABLE_COUNT);
+    addCount(c, t, Op.i32_sub);
     ret(c, 0);
   });
   ret(c, ENOENT);
@@ -583,12 +567,8 @@ function arrayUpdate(c: Code, m: ArrayLayout, ranges: readonly ReadableRange[]):
   c.localGet(L_A);
   c.mem(Op.i32_load, 0);
   c.localTee(L_S);
-  c.i32(m.maxEntries | 0);
-  c.op(Op.i32_ge_u);
-  c.block(Op.if);
-  ret(c, E2BIG);
-  c.op(Op.end);
-  flagIs(c, 1, EEXIST);
+  tooBigAt(c, m.maxEntries);
+  flagsFail(c, Op.i64_eq, 1, EEXIST);
   c.localGet(L_S);
   c.i32(m.slotSize);
   c.op(Op.i32_mul);
