@@ -405,11 +405,6 @@ export class WasmRecordWalk {
     }
   }
 
-  /** As walk, offsets in `matches`. */
-  scan(buf: Uint8Array, pos: number, end: number, matches: Int32Array): WasmWalkResult {
-    return this.walk(buf, pos, end, matches);
-  }
-
   /**
    * Move the accepted records of buf[pos..end) down to `dest` (default pos,
    * at most pos); they fill buf[dest..kept) afterwards.

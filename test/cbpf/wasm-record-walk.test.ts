@@ -107,8 +107,8 @@ function compareAll(filter: readonly SockFilter[], file: Uint8Array, label: stri
     const want = scanAll((pos, m) => filterPcapRecords(file, pos, end, header, run, m), room);
     if (js) assert.deepEqual(scanAll((pos, m) => js(file, pos, end, m), room), want, `${label}: JS walk, room ${room}`);
     const mem = inMemory();
-    assert.deepEqual(scanAll((pos, m) => wasm.scan(mem, pos, end, m), room), want, `${label}: wasm walk in place, room ${room}`);
-    assert.deepEqual(scanAll((pos, m) => wasm.scan(file, pos, end, m), room), want, `${label}: wasm walk on a copy, room ${room}`);
+    assert.deepEqual(scanAll((pos, m) => wasm.walk(mem, pos, end, m), room), want, `${label}: wasm walk in place, room ${room}`);
+    assert.deepEqual(scanAll((pos, m) => wasm.walk(file, pos, end, m), room), want, `${label}: wasm walk on a copy, room ${room}`);
     accepted = want.offsets.length;
   }
   // Compaction, in two calls as chunks come (the second from where the first stopped, its records joining the first's).
@@ -254,7 +254,7 @@ test('chunk ends anywhere: the walk stops before a partial record, at the same p
   const m2 = new Int32Array(64);
   for (let end = 24; end <= file.length; end++) {
     const want = js(file, 24, end, m2);
-    assert.deepEqual(wasm.scan(mem, 24, end, m), { ...want, tooLarge: false }, `end ${end}`);
+    assert.deepEqual(wasm.walk(mem, 24, end, m), { ...want, tooLarge: false }, `end ${end}`);
     assert.deepEqual([...m.subarray(0, want.matched)], [...m2.subarray(0, want.matched)]);
   }
 });
@@ -267,13 +267,13 @@ test('a full matches array stops the scan; more than 4096 matches in one call ar
   const mem = wasm.buffer(file.length);
   mem.set(file);
   const big = new Int32Array(9000);
-  const r = wasm.scan(mem, 24, file.length, big);
+  const r = wasm.walk(mem, 24, file.length, big);
   assert.deepEqual({ count: r.count, matched: r.matched }, { count: 9000, matched: 9000 });
   for (let i = 0; i < 9000; i++) assert.equal(big[i], 24 + 20 * i);
   assert.equal(r.next, 24 + 20 * 9000);
-  const rest = wasm.scan(mem, r.next, file.length, big);
+  const rest = wasm.walk(mem, r.next, file.length, big);
   assert.deepEqual({ count: rest.count, matched: rest.matched, next: rest.next }, { count: 1000, matched: 1000, next: file.length });
-  const none = wasm.scan(mem, 24, file.length, new Int32Array(0));
+  const none = wasm.walk(mem, 24, file.length, new Int32Array(0));
   assert.deepEqual(none, { next: 24, count: 0, matched: 0, tooLarge: false });
 });
 
@@ -290,7 +290,7 @@ test('a caplen above the snap length stops the walk; the wrappers raise the Pcap
     const wasm = walkFor(filter, header);
     const mem = wasm.buffer(file.length);
     mem.set(file);
-    const r = wasm.scan(mem, 24, file.length, new Int32Array(100));
+    const r = wasm.walk(mem, 24, file.length, new Int32Array(100));
     assert.deepEqual({ next: r.next, count: r.count, tooLarge: r.tooLarge }, { next: offset, count: 5, tooLarge: true });
     const c = wasm.compact(file.slice(), 24, file.length);
     assert.deepEqual({ next: c.next, count: c.count, tooLarge: c.tooLarge }, { next: offset, count: 5, tooLarge: true });
@@ -327,7 +327,7 @@ test('buffer(): grows the memory, keeps what it is asked to keep, and records re
   c.set(file);
   const header = headerOf(file);
   const run = prepareCbpf(filter, { compile: false }).asFunction();
-  assert.deepEqual(scanAll((pos, m) => wasm.scan(c, pos, file.length, m), 4096), scanAll((pos, m) => filterPcapRecords(file, pos, file.length, header, run, m), 4096));
+  assert.deepEqual(scanAll((pos, m) => wasm.walk(c, pos, file.length, m), 4096), scanAll((pos, m) => filterPcapRecords(file, pos, file.length, header, run, m), 4096));
 });
 
 test('programs the JS walk refuses are refused too (the caller falls back)', () => {
